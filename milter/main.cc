@@ -1,0 +1,144 @@
+// tlsgate's command line: check a configuration, explain a decision, or run the milter.
+#include <getopt.h>
+
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "milter/version.h"
+#include "policy/explain.h"
+#include "policy/facts.h"
+#include "policy/loader.h"
+
+namespace {
+
+using namespace tlsgate;
+
+constexpr const char* kDefaultConfig = "/etc/tlsgate/tlsgate.ini";
+
+// Exit codes, as documented in -h and README.md.
+enum Exit { kOk = 0, kConfigError = 1, kUsage = 2, kRuntime = 3 };
+
+constexpr const char* kUsageText =
+    R"(Usage: tlsgate [-c FILE] [-f] [-p SOCKET]
+       tlsgate [-c FILE] -n
+       tlsgate [-c FILE] --explain ADDR [--tls-version V] [--cipher NAME] [--bits N]
+                         [--auth MECH] [--cert-verified] [--cert-subject S] [--cert-issuer I]
+       tlsgate -V | -h
+
+Enforces TLS rules per client netblock for Postfix and Sendmail (a milter).
+
+  -c, --config FILE   configuration file (default /etc/tlsgate/tlsgate.ini)
+  -n, --check         check the configuration, print "OK: N sources, M netblocks"
+                      or every error as FILE:LINE: message, and exit
+      --explain ADDR  show the source governing ADDR (an IPv4/IPv6 address, or
+                      "unknown"), the merged rules with the origin of each value,
+                      and the decision for the session described by:
+      --tls-version V   TLSv1, TLSv1.1, TLSv1.2, TLSv1.3 (none: plaintext)
+      --cipher NAME     OpenSSL cipher name, e.g. ECDHE-RSA-AES256-GCM-SHA384
+      --bits N          cipher key size
+      --auth MECH       SASL mechanism the client authenticated with
+      --cert-verified   the MTA verified a client certificate
+      --cert-subject S, --cert-issuer I   that certificate's subject and issuer
+  -f, --foreground    run in the foreground, also log to stderr
+  -p, --socket SPEC   override [milter] socket
+  -V, --version       print the version
+  -h, --help          print this help
+
+Exit status: 0 success; 1 configuration errors; 2 usage error; 3 runtime error
+(the socket cannot be opened, privileges cannot be dropped, ...).
+)";
+
+struct Options {
+  std::string config = kDefaultConfig;
+  bool check = false;
+  std::optional<std::string> explain_address;
+  policy::MacroValues macros;
+  bool cert_verified = false;
+};
+
+enum LongOnly { kExplain = 256, kTlsVersion, kCipher, kBits, kAuth, kCertVerified, kSubject, kIssuer };
+
+int usage_error(const std::string& message) {
+  std::cerr << "tlsgate: " << message << "\n" << "Try 'tlsgate -h'.\n";
+  return kUsage;
+}
+
+int print_errors(const std::vector<policy::ConfigError>& errors) {
+  for (const auto& e : errors) std::cerr << e.to_string() << "\n";
+  std::cerr << "tlsgate: " << errors.size() << (errors.size() == 1 ? " error" : " errors")
+            << "; configuration not loaded\n";
+  return kConfigError;
+}
+
+int run_check(const Options& o) {
+  const auto loaded = policy::load_policy(o.config);
+  if (!loaded.policy) return print_errors(loaded.errors);
+  std::cout << "OK: " << loaded.policy->source_count() << " sources, "
+            << loaded.policy->netblock_count() << " netblocks\n";
+  return kOk;
+}
+
+int run_explain(const Options& o) {
+  std::optional<policy::Address> client;
+  if (*o.explain_address != "unknown") {
+    client = policy::Address::parse(*o.explain_address);
+    if (!client) return usage_error("--explain: '" + *o.explain_address + "' is not an IP address");
+  }
+  const auto loaded = policy::load_policy(o.config, {.keep_netblocks = true});
+  if (!loaded.policy) return print_errors(loaded.errors);
+  policy::SessionFacts facts = policy::facts_from_macros(o.macros);
+  facts.cert_verified = o.cert_verified && facts.tls_active;
+  std::cout << policy::explain(*loaded.policy, client, facts);
+  return kOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  static const option kLong[] = {
+      {"config", required_argument, nullptr, 'c'},
+      {"check", no_argument, nullptr, 'n'},
+      {"foreground", no_argument, nullptr, 'f'},
+      {"socket", required_argument, nullptr, 'p'},
+      {"version", no_argument, nullptr, 'V'},
+      {"help", no_argument, nullptr, 'h'},
+      {"explain", required_argument, nullptr, kExplain},
+      {"tls-version", required_argument, nullptr, kTlsVersion},
+      {"cipher", required_argument, nullptr, kCipher},
+      {"bits", required_argument, nullptr, kBits},
+      {"auth", required_argument, nullptr, kAuth},
+      {"cert-verified", no_argument, nullptr, kCertVerified},
+      {"cert-subject", required_argument, nullptr, kSubject},
+      {"cert-issuer", required_argument, nullptr, kIssuer},
+      {nullptr, 0, nullptr, 0},
+  };
+  Options o;
+  opterr = 0;
+  for (int c; (c = getopt_long(argc, argv, ":c:nfp:Vh", kLong, nullptr)) != -1;) {
+    switch (c) {
+      case 'c': o.config = optarg; break;
+      case 'n': o.check = true; break;
+      case 'f': case 'p': break;  // the daemon's options
+      case 'V': std::cout << "tlsgate " << kVersion << "\n"; return kOk;
+      case 'h': std::cout << kUsageText; return kOk;
+      case kExplain: o.explain_address = optarg; break;
+      case kTlsVersion: o.macros.tls_version = optarg; break;
+      case kCipher: o.macros.cipher = optarg; break;
+      case kBits: o.macros.cipher_bits = optarg; break;
+      case kAuth: o.macros.auth_type = optarg; break;
+      case kCertVerified: o.cert_verified = true; break;
+      case kSubject: o.macros.cert_subject = optarg; break;
+      case kIssuer: o.macros.cert_issuer = optarg; break;
+      case ':': return usage_error(std::string("option needs a value: ") + argv[optind - 1]);
+      default: return usage_error(std::string("unknown option: ") + argv[optind - 1]);
+    }
+  }
+  if (optind < argc) return usage_error(std::string("unexpected argument: ") + argv[optind]);
+  if (o.check && o.explain_address) return usage_error("-n and --explain do not go together");
+  if (o.check) return run_check(o);
+  if (o.explain_address) return run_explain(o);
+  std::cerr << "tlsgate: the milter daemon is not part of this build yet; use -n or --explain\n";
+  return kRuntime;
+}

@@ -1,0 +1,72 @@
+#include "policy/address.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace tlsgate::policy {
+namespace {
+
+constexpr std::array<std::uint8_t, 12> kMappedPrefix{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+Address from_v6_bytes(const std::uint8_t* b) {
+  Address a;
+  if (std::equal(kMappedPrefix.begin(), kMappedPrefix.end(), b)) {
+    a.family = Family::v4;
+    std::copy(b + 12, b + 16, a.bytes.begin());
+  } else {
+    a.family = Family::v6;
+    std::copy(b, b + 16, a.bytes.begin());
+  }
+  return a;
+}
+
+}  // namespace
+
+std::optional<Address> Address::parse(std::string_view text) {
+  // inet_pton wants a NUL-terminated string; anything longer than the longest
+  // textual address cannot be one.
+  char buf[INET6_ADDRSTRLEN + 1];
+  if (text.empty() || text.size() >= sizeof buf) return std::nullopt;
+  std::memcpy(buf, text.data(), text.size());
+  buf[text.size()] = '\0';
+  if (text.find('\0') != std::string_view::npos) return std::nullopt;
+
+  std::uint8_t raw[16];
+  if (inet_pton(AF_INET, buf, raw) == 1) {
+    Address a;
+    std::copy(raw, raw + 4, a.bytes.begin());
+    return a;
+  }
+  if (inet_pton(AF_INET6, buf, raw) == 1) return from_v6_bytes(raw);
+  return std::nullopt;
+}
+
+std::optional<Address> Address::from_sockaddr(const struct sockaddr* sa) {
+  if (sa == nullptr) return std::nullopt;
+  if (sa->sa_family == AF_INET) {
+    sockaddr_in in;
+    std::memcpy(&in, sa, sizeof in);
+    Address a;
+    std::memcpy(a.bytes.data(), &in.sin_addr, 4);
+    return a;
+  }
+  if (sa->sa_family == AF_INET6) {
+    sockaddr_in6 in6;
+    std::memcpy(&in6, sa, sizeof in6);
+    return from_v6_bytes(in6.sin6_addr.s6_addr);
+  }
+  return std::nullopt;
+}
+
+std::string Address::to_string() const {
+  char buf[INET6_ADDRSTRLEN];
+  const int af = family == Family::v4 ? AF_INET : AF_INET6;
+  if (inet_ntop(af, bytes.data(), buf, sizeof buf) == nullptr) return "?";
+  return buf;
+}
+
+}  // namespace tlsgate::policy

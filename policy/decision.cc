@@ -1,0 +1,123 @@
+#include "policy/decision.h"
+
+#include <array>
+
+namespace tlsgate::policy {
+namespace {
+
+struct Reply {
+  Reason reason;
+  std::string_view name;
+  int reject_code;
+  std::string_view reject_status;
+  int tempfail_code;
+  std::string_view tempfail_status;
+  std::string_view text;
+};
+
+// RFC 3207 (530 5.7.0 for a missing STARTTLS), RFC 4954 (5.7.10 encryption
+// needed for the mechanism), RFC 3463/5248 (5.7.0 security policy).
+constexpr std::array<Reply, 7> kReplies{{
+    {Reason::plaintext_auth, "plaintext_auth", 530, "5.7.10", 450, "4.7.10",
+     "Encryption needed for PLAIN/LOGIN authentication"},
+    {Reason::auth_before_starttls, "auth_before_starttls", 530, "5.7.10", 450, "4.7.10",
+     "Encryption needed: authenticate after STARTTLS"},
+    {Reason::starttls_required, "starttls_required", 530, "5.7.0", 450, "4.7.0",
+     "Must issue a STARTTLS command first"},
+    {Reason::tls_version_too_low, "tls_version_too_low", 554, "5.7.0", 454, "4.7.0",
+     "TLS protocol or cipher not accepted"},
+    {Reason::cipher_too_weak, "cipher_too_weak", 554, "5.7.0", 454, "4.7.0",
+     "TLS protocol or cipher not accepted"},
+    {Reason::cipher_not_allowed, "cipher_not_allowed", 554, "5.7.0", 454, "4.7.0",
+     "TLS protocol or cipher not accepted"},
+    {Reason::client_cert_required, "client_cert_required", 530, "5.7.0", 450, "4.7.0",
+     "A trusted client certificate is required"},
+}};
+
+const Reply* reply_for(Reason r) {
+  for (const Reply& reply : kReplies) {
+    if (reply.reason == r) return &reply;
+  }
+  return nullptr;
+}
+
+bool cipher_allowed(const Rule& rule, const SessionFacts& f) {
+  if (!f.tls_version) {
+    // Without a known version we cannot tell which list applies: any list refuses.
+    return !rule.ciphers && !rule.tls13_ciphersuites;
+  }
+  const auto& allowed = *f.tls_version == TlsVersion::tls1_3 ? rule.tls13_ciphersuites : rule.ciphers;
+  return !allowed || allowed->contains(f.cipher);
+}
+
+bool cert_acceptable(const Rule& rule, const SessionFacts& f) {
+  return f.tls_active && f.cert_verified &&
+         (rule.client_cert_issuer.empty() || f.cert_issuer == rule.client_cert_issuer) &&
+         (rule.client_cert_subject.empty() || f.cert_subject == rule.client_cert_subject);
+}
+
+Reason first_failure(const Rule& rule, const SessionFacts& f) {
+  const bool authenticated = !f.auth_mechanism.empty();
+  const bool plaintext_mechanism = is_plaintext_mechanism(f.auth_mechanism);
+  if (authenticated && !f.tls_active && plaintext_mechanism && !rule.allow_unencrypted_plain_auth) {
+    return Reason::plaintext_auth;
+  }
+  if (authenticated && !f.tls_active && rule.require_starttls_before_auth) {
+    return Reason::auth_before_starttls;
+  }
+  if (rule.require_starttls && !f.tls_active) return Reason::starttls_required;
+  if (!f.tls_active) {
+    return rule.require_client_cert ? Reason::client_cert_required : Reason::none;
+  }
+  if (rule.min_tls_version && (!f.tls_version || *f.tls_version < *rule.min_tls_version)) {
+    return Reason::tls_version_too_low;
+  }
+  if (rule.min_cipher_bits > 0 && (!f.cipher_bits || *f.cipher_bits < rule.min_cipher_bits)) {
+    return Reason::cipher_too_weak;
+  }
+  if (!cipher_allowed(rule, f)) return Reason::cipher_not_allowed;
+  if (rule.require_client_cert && !cert_acceptable(rule, f)) return Reason::client_cert_required;
+  return Reason::none;
+}
+
+}  // namespace
+
+Decision decide(const Rule& rule, const SessionFacts& facts) {
+  Decision d;
+  d.credentials_exposed =
+      !facts.tls_active && is_plaintext_mechanism(facts.auth_mechanism);
+  d.reason = first_failure(rule, facts);
+  const Reply* reply = reply_for(d.reason);
+  if (reply == nullptr) return d;
+
+  const bool tempfail = rule.action == Action::tempfail;
+  d.smtp_code = tempfail ? reply->tempfail_code : reply->reject_code;
+  d.status_code = tempfail ? reply->tempfail_status : reply->reject_status;
+  d.text = reply->text;
+  if (rule.mode == Mode::monitor) {
+    d.would_reject = true;
+  } else {
+    d.verdict = tempfail ? Verdict::tempfail : Verdict::reject;
+  }
+  return d;
+}
+
+std::string_view reason_name(Reason r) {
+  const Reply* reply = reply_for(r);
+  return reply == nullptr ? "none" : reply->name;
+}
+
+std::string_view action_name(const Decision& d) {
+  if (d.would_reject) return "would-reject";
+  switch (d.verdict) {
+    case Verdict::accept:
+      return "accept";
+    case Verdict::reject:
+      return "reject";
+    case Verdict::tempfail:
+      return "tempfail";
+  }
+  return "tempfail";
+}
+
+}  // namespace tlsgate::policy

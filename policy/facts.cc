@@ -1,0 +1,34 @@
+#include "policy/facts.h"
+
+#include <strings.h>
+
+namespace tlsgate::policy {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace
+
+bool is_plaintext_mechanism(std::string_view mechanism) {
+  return iequals(mechanism, "PLAIN") || iequals(mechanism, "LOGIN");
+}
+
+SessionFacts facts_from_macros(const MacroValues& m, bool cert_verified_by_mta) {
+  SessionFacts f;
+  f.tls_active = !m.tls_version.empty() || !m.cipher.empty() || !m.cipher_bits.empty();
+  if (f.tls_active) {
+    f.tls_version = parse_tls_version(m.tls_version);
+    f.cipher = m.cipher;
+    f.cipher_bits = parse_cipher_bits(m.cipher_bits);
+    f.cert_subject = m.cert_subject;
+    f.cert_issuer = m.cert_issuer;
+    const bool has_cert = !m.cert_subject.empty() || !m.cert_issuer.empty();
+    f.cert_verified = has_cert && (cert_verified_by_mta || m.verify == "OK");
+  }
+  f.auth_mechanism = m.auth_type;
+  return f;
+}
+
+}  // namespace tlsgate::policy

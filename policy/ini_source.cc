@@ -1,0 +1,127 @@
+#include "policy/ini_source.h"
+
+#include <ini.h>
+
+#include <algorithm>
+#include <cstring>
+#include <exception>
+#include <mutex>
+
+namespace tlsgate::policy {
+namespace {
+
+// inih reports only the first syntax error of a pass; blank it out and parse again
+// to find the next. This bounds the passes a hostile file can cost.
+constexpr int kMaxSyntaxErrors = 50;
+// Stands in for a broken [section header so that the keys under it are not
+// misfiled into the section before it.
+constexpr std::string_view kBrokenSection = "\x01broken";
+
+// Serves one line per reader call (or a part of it if inih's buffer is smaller)
+// so that the current line number is always known.
+struct LineFeed {
+  const std::vector<std::string>* lines = nullptr;
+  std::size_t next = 0;    // the line to serve next
+  std::size_t offset = 0;  // how much of lines[next] was already served
+  int current_line = 0;    // 1-based line inih is reading
+  int section_line = 0;
+  const IniHandler* handler = nullptr;
+  std::exception_ptr failure;  // exceptions must not unwind through inih's C frames
+};
+
+bool is_header(std::string_view line) {
+  const auto start = line.find_first_not_of(" \t");
+  return start != std::string_view::npos && line[start] == '[';
+}
+
+char* read_line(char* str, int num, void* stream) {
+  auto* feed = static_cast<LineFeed*>(stream);
+  if (feed->next >= feed->lines->size() || num < 2) return nullptr;
+  const std::string& line = (*feed->lines)[feed->next];
+  if (feed->offset == 0) {
+    feed->current_line = static_cast<int>(feed->next) + 1;
+    if (is_header(line)) feed->section_line = feed->current_line;
+  }
+  const std::size_t n = std::min(line.size() - feed->offset, static_cast<std::size_t>(num - 1));
+  std::memcpy(str, line.data() + feed->offset, n);
+  str[n] = '\0';
+  feed->offset += n;
+  if (feed->offset == line.size()) {
+    ++feed->next;
+    feed->offset = 0;
+  }
+  return str;
+}
+
+int on_key(void* user, const char* section, const char* name, const char* value) {
+  auto* feed = static_cast<LineFeed*>(user);
+  if (feed->handler == nullptr || section == kBrokenSection || feed->failure) return 1;
+  try {
+    (*feed->handler)({section, name, value, feed->current_line, feed->section_line});
+  } catch (...) {
+    feed->failure = std::current_exception();
+  }
+  return 1;
+}
+
+// inih keeps its options in globals (a Debian patch makes them run-time settings).
+int run_inih(const std::vector<std::string>& lines, const IniHandler* handler) {
+  static std::mutex inih_options;
+  const std::lock_guard lock(inih_options);
+  ini_use_stack = false;
+  ini_allow_realloc = true;
+  ini_max_line = static_cast<int>(kMaxIniLine + 3);  // + "\r\n\0"
+  ini_allow_multiline = false;  // an indented line is a mistake, not a continuation
+  ini_allow_no_value = false;
+  ini_stop_on_first_error = false;
+  LineFeed feed;
+  feed.lines = &lines;
+  feed.handler = handler;
+  const int result = ini_parse_stream(read_line, &feed, on_key, &feed);
+  if (feed.failure) std::rethrow_exception(feed.failure);
+  return result;
+}
+
+}  // namespace
+
+void parse_ini(std::string_view text, const std::string& file, const IniHandler& handler,
+               std::vector<ConfigError>& errors) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t nl = text.find('\n', start);
+    const std::size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
+    std::string line(text.substr(start, end - start));
+    const int lineno = static_cast<int>(lines.size()) + 1;
+    if (line.find('\0') != std::string::npos) {
+      errors.push_back({file, lineno, "NUL byte in line"});
+      line = "\n";
+    } else if (line.size() > kMaxIniLine) {
+      errors.push_back(
+          {file, lineno, "line longer than " + std::to_string(kMaxIniLine) + " bytes"});
+      line = "\n";
+    }
+    lines.push_back(std::move(line));
+    start = end;
+  }
+
+  for (int found = 0;; ++found) {
+    const int bad = run_inih(lines, nullptr);
+    if (bad <= 0) break;
+    if (found == kMaxSyntaxErrors) {
+      errors.push_back({file, bad, "too many syntax errors; stopped reading"});
+      return;
+    }
+    std::string& line = lines[static_cast<std::size_t>(bad - 1)];
+    if (is_header(line)) {
+      errors.push_back({file, bad, "bad section header (expected [name])"});
+      line = "[" + std::string(kBrokenSection) + "]\n";
+    } else {
+      errors.push_back({file, bad, "syntax error (expected key = value)"});
+      line = "\n";
+    }
+  }
+  if (run_inih(lines, &handler) == -2) errors.push_back({file, 0, "out of memory"});
+}
+
+}  // namespace tlsgate::policy

@@ -1,0 +1,71 @@
+// An immutable, loaded policy: the netblock table and the merged rule of each source.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "policy/address.h"
+#include "policy/netblock_table.h"
+#include "policy/prefix.h"
+#include "policy/rule.h"
+
+namespace tlsgate::policy {
+
+struct MilterSettings {
+  std::string socket = "inet:8891@127.0.0.1";
+  unsigned socket_mode = 0660;
+  std::string user;
+  std::string group;
+  Mode mode = Mode::enforce;
+  std::string syslog_facility = "mail";
+  std::string syslog_ident = "tlsgate";
+  std::string accounting_file;
+  std::string pid_file;
+};
+
+// A netblock as the file wrote it, kept only for --explain.
+struct NetblockOrigin {
+  Prefix prefix;
+  std::string section;
+};
+
+class Policy {
+ public:
+  // Only the loader makes policies (a passkey keeps make_shared usable).
+  class Key {
+    friend class PolicyBuilder;
+    Key() = default;
+  };
+  explicit Policy(Key) {}
+
+  // The rule governing a client; an unknown client (nullopt) gets [source default].
+  const Rule& rule_for(const std::optional<Address>& client) const noexcept {
+    if (!client) return rules_.front();
+    const std::uint32_t r = table_.lookup(*client);
+    return rules_[r == NetblockTable::kNone ? 0 : r];
+  }
+  const Rule& default_rule() const { return rules_.front(); }
+  const MilterSettings& milter() const { return milter_; }
+
+  std::size_t source_count() const { return source_count_; }
+  std::size_t netblock_count() const { return netblock_count_; }
+  const NetblockTable& table() const { return table_; }
+
+  // The most specific listed netblock containing `a`, if the policy was loaded
+  // with its netblocks kept (the --explain path).
+  std::optional<NetblockOrigin> matched_netblock(const Address& a) const;
+
+ private:
+  friend class PolicyBuilder;
+
+  NetblockTable table_;
+  std::vector<Rule> rules_;  // [0] is the default rule; the table's values index this
+  MilterSettings milter_;
+  std::size_t source_count_ = 0;
+  std::size_t netblock_count_ = 0;
+  std::vector<NetblockOrigin> netblocks_;
+};
+
+}  // namespace tlsgate::policy
