@@ -58,10 +58,20 @@ struct Options {
   bool cert_verified = false;
 };
 
-enum LongOnly { kExplain = 256, kTlsVersion, kCipher, kBits, kAuth, kCertVerified, kSubject, kIssuer };
+enum LongOnly {
+  kExplain = 256,
+  kTlsVersion,
+  kCipher,
+  kBits,
+  kAuth,
+  kCertVerified,
+  kSubject,
+  kIssuer
+};
 
 int usage_error(const std::string& message) {
-  std::cerr << "tlsgate: " << message << "\n" << "Try 'tlsgate -h'.\n";
+  std::cerr << "tlsgate: " << message << "\n"
+            << "Try 'tlsgate -h'.\n";
   return kUsage;
 }
 
@@ -120,7 +130,8 @@ int main(int argc, char** argv) {
     switch (c) {
       case 'c': o.config = optarg; break;
       case 'n': o.check = true; break;
-      case 'f': case 'p': break;  // the daemon's options
+      case 'f':
+      case 'p': break;  // the daemon's options
       case 'V': std::cout << "tlsgate " << kVersion << "\n"; return kOk;
       case 'h': std::cout << kUsageText; return kOk;
       case kExplain: o.explain_address = optarg; break;

@@ -46,7 +46,8 @@ bool cipher_allowed(const Rule& rule, const SessionFacts& f) {
     // Without a known version we cannot tell which list applies: any list refuses.
     return !rule.ciphers && !rule.tls13_ciphersuites;
   }
-  const auto& allowed = *f.tls_version == TlsVersion::tls1_3 ? rule.tls13_ciphersuites : rule.ciphers;
+  const auto& allowed =
+      *f.tls_version == TlsVersion::tls1_3 ? rule.tls13_ciphersuites : rule.ciphers;
   return !allowed || allowed->contains(f.cipher);
 }
 
@@ -84,8 +85,7 @@ Reason first_failure(const Rule& rule, const SessionFacts& f) {
 
 Decision decide(const Rule& rule, const SessionFacts& facts) {
   Decision d;
-  d.credentials_exposed =
-      !facts.tls_active && is_plaintext_mechanism(facts.auth_mechanism);
+  d.credentials_exposed = !facts.tls_active && is_plaintext_mechanism(facts.auth_mechanism);
   d.reason = first_failure(rule, facts);
   const Reply* reply = reply_for(d.reason);
   if (reply == nullptr) return d;
@@ -110,12 +110,9 @@ std::string_view reason_name(Reason r) {
 std::string_view action_name(const Decision& d) {
   if (d.would_reject) return "would-reject";
   switch (d.verdict) {
-    case Verdict::accept:
-      return "accept";
-    case Verdict::reject:
-      return "reject";
-    case Verdict::tempfail:
-      return "tempfail";
+    case Verdict::accept: return "accept";
+    case Verdict::reject: return "reject";
+    case Verdict::tempfail: return "tempfail";
   }
   return "tempfail";
 }

@@ -16,7 +16,7 @@ std::string origin_text(const Origin& o) {
 std::string value_text(const Rule& rule, const ResolvedSetting& s) {
   if (s.value.empty()) return "(none)";
   std::string text = s.value;
-  const auto& set = s.key == "ciphers" ? rule.ciphers
+  const auto& set = s.key == "ciphers"              ? rule.ciphers
                     : s.key == "tls13_ciphersuites" ? rule.tls13_ciphersuites
                                                     : nullptr;
   if (set) text += " (" + std::to_string(set->size()) + " ciphers)";
@@ -51,16 +51,16 @@ std::string explain(const Policy& policy, const std::optional<Address>& client,
   std::size_t width = 0;
   for (const auto& s : rule.settings) width = std::max(width, s.key.size());
   for (const auto& s : rule.settings) {
-    out << "  " << s.key << std::string(width - s.key.size(), ' ') << " = "
-        << value_text(rule, s) << "  ; from " << origin_text(s.origin) << "\n";
+    out << "  " << s.key << std::string(width - s.key.size(), ' ') << " = " << value_text(rule, s)
+        << "  ; from " << origin_text(s.origin) << "\n";
   }
 
   out << "session: tls="
-      << (!facts.tls_active ? std::string("none")
+      << (!facts.tls_active   ? std::string("none")
           : facts.tls_version ? std::string(tls_version_name(*facts.tls_version))
                               : std::string("unknown"))
       << " cipher=" << or_none(facts.cipher) << " bits="
-      << (facts.cipher_bits ? std::to_string(*facts.cipher_bits)
+      << (facts.cipher_bits  ? std::to_string(*facts.cipher_bits)
           : facts.tls_active ? std::string("unknown")
                              : std::string("none"))
       << " auth=" << or_none(facts.auth_mechanism)

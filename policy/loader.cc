@@ -49,8 +49,8 @@ std::vector<std::string> words_of(std::string_view text) {
 
 bool valid_source_name(std::string_view name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
   });
 }
 
@@ -74,7 +74,9 @@ class PolicyBuilder {
     return {std::move(policy), std::move(errors_)};
   }
 
-  void error(int line, std::string message) { errors_.push_back({file_, line, std::move(message)}); }
+  void error(int line, std::string message) {
+    errors_.push_back({file_, line, std::move(message)});
+  }
   std::vector<ConfigError>& errors() { return errors_; }
 
  private:
@@ -178,7 +180,8 @@ class PolicyBuilder {
     if (ciphers_.count(cache_key) != 0) return std::nullopt;
     auto expanded = CipherSet::expand(family, spec);
     if (auto* problem = std::get_if<std::string>(&expanded)) return *problem;
-    ciphers_[cache_key] = std::make_shared<const CipherSet>(std::get<CipherSet>(std::move(expanded)));
+    ciphers_[cache_key] =
+        std::make_shared<const CipherSet>(std::get<CipherSet>(std::move(expanded)));
     return std::nullopt;
   }
 
@@ -230,8 +233,7 @@ void PolicyBuilder::apply(Rule& rule, std::string_view key, const std::string& v
   } else if (key == "min_cipher_bits") {
     rule.min_cipher_bits = parse_count(value);
   } else if (key == "ciphers" || key == "tls13_ciphersuites") {
-    const auto family =
-        key == "ciphers" ? CipherSet::Family::tls12 : CipherSet::Family::tls13;
+    const auto family = key == "ciphers" ? CipherSet::Family::tls12 : CipherSet::Family::tls13;
     const auto it = ciphers_.find({family, value});
     auto& target = key == "ciphers" ? rule.ciphers : rule.tls13_ciphersuites;
     target = it == ciphers_.end() ? nullptr : it->second;

@@ -21,9 +21,7 @@ bool Prefix::contains(const Address& a) const {
   return a.family == address.family && mask_address(a, length) == address;
 }
 
-std::string Prefix::to_string() const {
-  return address.to_string() + "/" + std::to_string(length);
-}
+std::string Prefix::to_string() const { return address.to_string() + "/" + std::to_string(length); }
 
 std::variant<Prefix, std::string> parse_prefix(std::string_view text) {
   const std::string quoted(text);

@@ -1,9 +1,10 @@
 #include "policy/schema.h"
 
+#include <strings.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <strings.h>
 
 #include "policy/tls.h"
 
@@ -36,7 +37,8 @@ constexpr std::array kKeys{
     KeySpec{source, "min_tls_version", tls_version, "",
             "lowest TLS version accepted when TLS is used"},
     KeySpec{source, "min_cipher_bits", count, "0", "lowest symmetric key size accepted"},
-    KeySpec{source, "ciphers", cipher_list, "", "accepted TLS <= 1.2 ciphers (OpenSSL cipher list)"},
+    KeySpec{source, "ciphers", cipher_list, "",
+            "accepted TLS <= 1.2 ciphers (OpenSSL cipher list)"},
     KeySpec{source, "tls13_ciphersuites", ciphersuites, "",
             "accepted TLS 1.3 suites (OpenSSL ciphersuites)"},
     KeySpec{source, "require_client_cert", boolean, "no",
@@ -47,15 +49,14 @@ constexpr std::array kKeys{
             "with require_client_cert: the subject the certificate must have"},
     KeySpec{source, "action", ValueType::action, "reject",
             "reject (5xx) or tempfail (4xx) a refused session"},
-    KeySpec{source, "mode", ValueType::mode, "",
-            "enforce or monitor; default: [milter] mode"},
+    KeySpec{source, "mode", ValueType::mode, "", "enforce or monitor; default: [milter] mode"},
 };
 
 constexpr std::array<std::string_view, 8> kTrue{"yes", "true", "on", "1"};
 constexpr std::array<std::string_view, 8> kFalse{"no", "false", "off", "0"};
-constexpr std::array<std::string_view, 12> kFacilities{
-    "mail",   "daemon", "user",   "local0", "local1", "local2",
-    "local3", "local4", "local5", "local6", "local7", "auth"};
+constexpr std::array<std::string_view, 12> kFacilities{"mail",   "daemon", "user",   "local0",
+                                                       "local1", "local2", "local3", "local4",
+                                                       "local5", "local6", "local7", "auth"};
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
