@@ -12,6 +12,7 @@ CPPFLAGS += -I. -MMD -MP
 BUILD    := build
 
 POLICY_LIBS := $(shell pkg-config --libs inih libssl libcrypto 2>/dev/null || echo -linih -lssl -lcrypto)
+MILTER_LIBS := -lmilter -pthread
 GTEST_LIBS  := -lgtest -lgtest_main -pthread
 
 POLICY_SRC := $(wildcard policy/*.cc)
@@ -37,7 +38,7 @@ $(BUILD)/libpolicy.a: $(POLICY_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/tlsgate: $(MILTER_OBJ) $(BUILD)/libpolicy.a
-	$(CXX) $(CXXFLAGS) -o $@ $^ $(POLICY_LIBS)
+	$(CXX) $(CXXFLAGS) -o $@ $^ $(POLICY_LIBS) $(MILTER_LIBS)
 
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/libpolicy.a
 	$(CXX) $(CXXFLAGS) -o $@ $^ $(POLICY_LIBS) $(GTEST_LIBS)

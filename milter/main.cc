@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "milter/daemon.h"
 #include "milter/version.h"
 #include "policy/explain.h"
 #include "policy/facts.h"
@@ -18,7 +19,7 @@ using namespace tlsgate;
 constexpr const char* kDefaultConfig = "/etc/tlsgate/tlsgate.ini";
 
 // Exit codes, as documented in -h and README.md.
-enum Exit { kOk = 0, kConfigError = 1, kUsage = 2, kRuntime = 3 };
+enum Exit { kOk = 0, kConfigError = 1, kUsage = 2 };
 
 constexpr const char* kUsageText =
     R"(Usage: tlsgate [-c FILE] [-f] [-p SOCKET]
@@ -46,8 +47,12 @@ Enforces TLS rules per client netblock for Postfix and Sendmail (a milter).
   -V, --version       print the version
   -h, --help          print this help
 
-Exit status: 0 success; 1 configuration errors; 2 usage error; 3 runtime error
-(the socket cannot be opened, privileges cannot be dropped, ...).
+Signals: SIGUSR1 reloads the configuration (a bad file is logged and the running
+policy kept) and reopens the accounting file; SIGTERM, SIGINT and SIGHUP stop it
+(libmilter takes SIGHUP: it is not a reload).
+
+Exit status: 0 success; 1 configuration errors, or the daemon cannot start (the
+socket is in use, privileges cannot be dropped, ...); 2 usage error.
 )";
 
 struct Options {
@@ -56,6 +61,8 @@ struct Options {
   std::optional<std::string> explain_address;
   policy::MacroValues macros;
   bool cert_verified = false;
+  bool foreground = false;
+  std::optional<std::string> socket;
 };
 
 enum LongOnly {
@@ -130,8 +137,8 @@ int main(int argc, char** argv) {
     switch (c) {
       case 'c': o.config = optarg; break;
       case 'n': o.check = true; break;
-      case 'f':
-      case 'p': break;  // the daemon's options
+      case 'f': o.foreground = true; break;
+      case 'p': o.socket = optarg; break;
       case 'V': std::cout << "tlsgate " << kVersion << "\n"; return kOk;
       case 'h': std::cout << kUsageText; return kOk;
       case kExplain: o.explain_address = optarg; break;
@@ -150,6 +157,5 @@ int main(int argc, char** argv) {
   if (o.check && o.explain_address) return usage_error("-n and --explain do not go together");
   if (o.check) return run_check(o);
   if (o.explain_address) return run_explain(o);
-  std::cerr << "tlsgate: the milter daemon is not part of this build yet; use -n or --explain\n";
-  return kRuntime;
+  return milter::run_daemon({o.config, o.foreground, o.socket});
 }

@@ -1,0 +1,165 @@
+#include "milter/callbacks.h"
+
+#include <exception>
+#include <memory>
+#include <string>
+
+#include "milter/logger.h"
+#include "milter/policy_store.h"
+#include "milter/session.h"
+
+namespace tlsgate::milter {
+namespace {
+
+PolicyStore* store = nullptr;
+
+Session* session_of(SMFICTX* ctx) { return static_cast<Session*>(smfi_getpriv(ctx)); }
+
+MacroGetter macros_of(SMFICTX* ctx) {
+  return [ctx](const char* name) -> const char* {
+    return smfi_getsymval(ctx, const_cast<char*>(name));
+  };
+}
+
+void log_decision(Severity severity, const LogRecord& record) {
+  log(severity, format_log_line(record));
+  store->accounting().write(record);
+}
+
+// Every callback runs through here: an exception (or a session that is missing
+// because connect failed) makes the MTA tempfail. Never accept what the policy
+// might forbid, never bounce good mail because of a bug.
+template <class Body>
+sfsistat guarded(SMFICTX* ctx, const char* stage, bool needs_session, Body&& body) noexcept {
+  try {
+    Session* s = session_of(ctx);
+    if (needs_session && s == nullptr) {
+      log(Severity::error, std::string("internal error at ") + stage + ": no session; tempfail");
+      return SMFIS_TEMPFAIL;
+    }
+    return body(s);
+  } catch (const std::exception& e) {
+    log(Severity::error,
+        std::string("internal error at ") + stage + ": " + e.what() + "; tempfail");
+  } catch (...) {
+    log(Severity::error, std::string("internal error at ") + stage + "; tempfail");
+  }
+  return SMFIS_TEMPFAIL;
+}
+
+sfsistat reply(SMFICTX* ctx, const Outcome& o) {
+  if (o.step == Outcome::Step::proceed) return SMFIS_CONTINUE;
+  // The texts are tlsgate's own (no '%'); smfi_setreply failing leaves the MTA's
+  // generic reply of the same class.
+  smfi_setreply(ctx, const_cast<char*>(o.code.c_str()), const_cast<char*>(o.status.c_str()),
+                const_cast<char*>(o.text.c_str()));
+  return o.step == Outcome::Step::reject ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+}
+
+sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long,
+                      unsigned long, unsigned long* pf0, unsigned long* pf1, unsigned long* pf2,
+                      unsigned long* pf3) {
+  return guarded(ctx, "negotiate", false, [&](Session*) {
+    if ((f0 & SMFIF_SETSYMLIST) == 0) {
+      // Postfix >= 2.6 and Sendmail >= 8.14 offer it; an older MTA sends its
+      // default macro lists, which tlsgate then has to make do with.
+      log(Severity::warning, "the MTA cannot take tlsgate's macro lists (no setsymlist)");
+      *pf0 = *pf1 = *pf2 = *pf3 = 0;
+      return SMFIS_CONTINUE;
+    }
+    *pf0 = SMFIF_SETSYMLIST;
+    // Skip what tlsgate never reads; the MTA then does not send it.
+    constexpr unsigned long kSkip =
+        SMFIP_NOHDRS | SMFIP_NOBODY | SMFIP_NOEOH | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+    *pf1 = f1 & kSkip;
+    *pf2 = 0;
+    *pf3 = 0;
+    const bool ok =
+        smfi_setsymlist(ctx, SMFIM_CONNECT, const_cast<char*>(kConnectMacros)) == MI_SUCCESS &&
+        smfi_setsymlist(ctx, SMFIM_HELO, const_cast<char*>(kHeloMacros)) == MI_SUCCESS &&
+        smfi_setsymlist(ctx, SMFIM_ENVFROM, const_cast<char*>(kMailMacros)) == MI_SUCCESS &&
+        smfi_setsymlist(ctx, SMFIM_ENVRCPT, const_cast<char*>(kMailMacros)) == MI_SUCCESS &&
+        smfi_setsymlist(ctx, SMFIM_EOM, const_cast<char*>(kEomMacros)) == MI_SUCCESS;
+    if (!ok) throw std::runtime_error("smfi_setsymlist failed");
+    return SMFIS_CONTINUE;
+  });
+}
+
+sfsistat on_connect(SMFICTX* ctx, char*, _SOCK_ADDR* hostaddr) {
+  return guarded(ctx, "connect", false, [&](Session*) {
+    auto policy = store->current();
+    if (!policy) throw std::runtime_error("no policy loaded");
+    auto session = std::make_unique<Session>(
+        std::move(policy), policy::Address::from_sockaddr(hostaddr), log_decision);
+    session->on_connect_macros(macros_of(ctx));
+    if (smfi_setpriv(ctx, session.get()) != MI_SUCCESS) throw std::runtime_error("smfi_setpriv");
+    session.release();  // owned by the context now; freed in on_close
+    return SMFIS_CONTINUE;
+  });
+}
+
+sfsistat on_helo(SMFICTX* ctx, char*) {
+  return guarded(ctx, "helo", true, [&](Session* s) {
+    s->on_tls_macros(macros_of(ctx));
+    return SMFIS_CONTINUE;  // never refuse here: the client could not reach STARTTLS
+  });
+}
+
+sfsistat on_envfrom(SMFICTX* ctx, char**) {
+  return guarded(ctx, "mail", true, [&](Session* s) {
+    s->on_mail_macros(macros_of(ctx));
+    return reply(ctx, s->on_mail());
+  });
+}
+
+sfsistat on_envrcpt(SMFICTX* ctx, char**) {
+  return guarded(ctx, "rcpt", true, [&](Session* s) {
+    s->on_mail_macros(macros_of(ctx));
+    return reply(ctx, s->on_rcpt());
+  });
+}
+
+sfsistat on_eom(SMFICTX* ctx) {
+  return guarded(ctx, "eom", true, [&](Session* s) {
+    s->on_eom_macros(macros_of(ctx));
+    s->on_eom();
+    return SMFIS_CONTINUE;
+  });
+}
+
+sfsistat on_abort(SMFICTX* ctx) {
+  return guarded(ctx, "abort", false, [&](Session* s) {
+    if (s != nullptr) s->on_abort();
+    return SMFIS_CONTINUE;
+  });
+}
+
+sfsistat on_close(SMFICTX* ctx) {
+  return guarded(ctx, "close", false, [&](Session* s) {
+    // close may come without connect: then there is no session to free.
+    std::unique_ptr<Session> owned(s);
+    smfi_setpriv(ctx, nullptr);
+    return SMFIS_CONTINUE;
+  });
+}
+
+}  // namespace
+
+smfiDesc make_filter(PolicyStore& s) {
+  store = &s;
+  smfiDesc d{};
+  d.xxfi_name = const_cast<char*>("tlsgate");
+  d.xxfi_version = SMFI_VERSION;
+  d.xxfi_flags = SMFIF_SETSYMLIST;
+  d.xxfi_connect = on_connect;
+  d.xxfi_helo = on_helo;
+  d.xxfi_envfrom = on_envfrom;
+  d.xxfi_envrcpt = on_envrcpt;
+  d.xxfi_eom = on_eom;
+  d.xxfi_abort = on_abort;
+  d.xxfi_close = on_close;
+  d.xxfi_negotiate = on_negotiate;
+  return d;
+}
+
+}  // namespace tlsgate::milter

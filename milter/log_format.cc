@@ -1,0 +1,113 @@
+#include "milter/log_format.h"
+
+#include <array>
+#include <cstdio>
+
+namespace tlsgate::milter {
+namespace {
+
+bool is_safe(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::string_view("-_.:/@+*!<>[](),;#%&?^~|{}$'").find(static_cast<char>(c)) !=
+             std::string_view::npos;
+}
+
+void append_hex(std::string& out, unsigned char c) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += "\\x";
+  out += kHex[c >> 4];
+  out += kHex[c & 0xf];
+}
+
+std::string_view or_none(std::string_view v) { return v.empty() ? "none" : v; }
+
+}  // namespace
+
+std::string escape_value(std::string_view value) {
+  bool bare = !value.empty();
+  for (const char ch : value) bare = bare && is_safe(static_cast<unsigned char>(ch));
+  if (bare) return std::string(value);
+
+  std::string out = "\"";
+  for (const char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20 || c > 0x7e) {
+      append_hex(out, c);
+    } else {
+      out += ch;
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string format_log_line(const LogRecord& r) {
+  std::string line = r.queue_id.empty() ? "NOQUEUE" : escape_value(r.queue_id);
+  auto field = [&line](std::string_view key, std::string_view value) {
+    line += ' ';
+    line += key;
+    line += '=';
+    line += escape_value(value);
+  };
+  line += ':';
+  field("action", r.action);
+  if (!r.reason.empty()) field("reason", r.reason);
+  field("client", r.client);
+  field("source", r.source);
+  field("tls", r.tls);
+  if (r.tls != "none") {
+    field("cipher", or_none(r.cipher));
+    field("bits", or_none(r.bits));
+  }
+  field("auth", or_none(r.auth));
+  if (!r.auth_user.empty()) field("auth_user", r.auth_user);
+  field("cert", or_none(r.cert_subject));
+  if (!r.cert_issuer.empty()) field("cert_issuer", r.cert_issuer);
+  if (!r.reply.empty()) field("reply", r.reply);
+  if (r.credentials_exposed) field("credentials_exposed", "yes");
+  return line;
+}
+
+std::string csv_field(std::string_view value) {
+  std::string cleaned;
+  bool quote = false;
+  for (const char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) {
+      append_hex(cleaned, c);
+      continue;
+    }
+    if (ch == '"') cleaned += '"';
+    quote = quote || ch == '"' || ch == ',' || ch == ' ';
+    cleaned += ch;
+  }
+  return quote ? "\"" + cleaned + "\"" : cleaned;
+}
+
+std::string csv_header() {
+  return "time,queue_id,client,source,action,reason,tls_version,cipher,cipher_bits,"
+         "cert_subject,cert_issuer,auth,auth_user,credentials_exposed\r\n";
+}
+
+std::string format_csv_row(const LogRecord& r, std::time_t when) {
+  std::tm utc{};
+  gmtime_r(&when, &utc);
+  std::array<char, 32> stamp{};
+  std::strftime(stamp.data(), stamp.size(), "%Y-%m-%dT%H:%M:%SZ", &utc);
+
+  std::string row = stamp.data();
+  for (const std::string_view v :
+       {r.queue_id, r.client, r.source, r.action, r.reason, r.tls, r.cipher, r.bits, r.cert_subject,
+        r.cert_issuer, r.auth, r.auth_user,
+        std::string_view(r.credentials_exposed ? "yes" : "no")}) {
+    row += ',';
+    row += csv_field(v);
+  }
+  row += "\r\n";
+  return row;
+}
+
+}  // namespace tlsgate::milter

@@ -1,0 +1,42 @@
+// The text of tlsgate's log lines and accounting rows. Values come from the
+// network (macro values), so each is escaped: one record is always one line.
+#pragma once
+
+#include <ctime>
+#include <string>
+#include <string_view>
+
+namespace tlsgate::milter {
+
+struct LogRecord {
+  std::string_view queue_id;  // empty: NOQUEUE
+  std::string_view action;    // accept, reject, tempfail, would-reject
+  std::string_view reason;    // empty for an accepted session
+  std::string_view client;    // address or "unknown"
+  std::string_view source;
+  std::string_view tls;  // protocol, "none" or "unknown"
+  std::string_view cipher;
+  std::string_view bits;
+  std::string_view auth;  // mechanism or empty
+  std::string_view auth_user;
+  std::string_view cert_subject;  // empty: no verified certificate
+  std::string_view cert_issuer;
+  std::string_view reply;  // "530 5.7.0 text" for a refusal sent to the client
+  bool credentials_exposed = false;
+};
+
+// A value as it appears after "key=": bare if it is made of safe characters,
+// else in double quotes with \" \\ and \xNN escapes for quotes, backslashes,
+// control characters and bytes above 0x7e. Empty becomes "".
+std::string escape_value(std::string_view value);
+
+// "QUEUEID: action=... reason=... client=... source=... tls=... ..." (design §4).
+std::string format_log_line(const LogRecord& r);
+
+// RFC 4180 field: quoted when it holds a comma, quote or space; quotes doubled;
+// control characters written as \xNN so that a record never spans lines.
+std::string csv_field(std::string_view value);
+std::string csv_header();
+std::string format_csv_row(const LogRecord& r, std::time_t when);
+
+}  // namespace tlsgate::milter

@@ -1,0 +1,16 @@
+// syslog(3) at the edge: tlsgate's one place that talks to the system logger.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace tlsgate::milter {
+
+enum class Severity { error, warning, notice, info };
+
+// openlog with the [milter] ident and facility; `also_stderr` (-f) copies each
+// line to stderr. Safe to call again after a reload changed them.
+void open_log(const std::string& ident, std::string_view facility, bool also_stderr);
+void log(Severity severity, const std::string& line);
+
+}  // namespace tlsgate::milter

@@ -1,0 +1,32 @@
+#include "milter/policy_store.h"
+
+#include "milter/logger.h"
+#include "policy/loader.h"
+
+namespace tlsgate::milter {
+
+bool PolicyStore::install(std::shared_ptr<const policy::Policy> policy, std::string& error) {
+  const auto& m = policy->milter();
+  open_log(m.syslog_ident, m.syslog_facility, foreground_);
+  const bool accounting_ok = accounting_.open(m.accounting_file, error);
+  current_.store(std::move(policy));
+  return accounting_ok;
+}
+
+bool PolicyStore::reload() {
+  auto loaded = policy::load_policy(config_path_);
+  if (!loaded.policy) {
+    for (const auto& e : loaded.errors) log(Severity::error, "config error: " + e.to_string());
+    log(Severity::error, "reload failed: " + std::to_string(loaded.errors.size()) + " errors in " +
+                             config_path_ + "; the previous policy stays in force");
+    return false;
+  }
+  const auto& p = *loaded.policy;
+  std::string error;
+  if (!install(loaded.policy, error)) log(Severity::error, error);
+  log(Severity::notice, "reloaded " + config_path_ + ": " + std::to_string(p.source_count()) +
+                            " sources, " + std::to_string(p.netblock_count()) + " netblocks");
+  return true;
+}
+
+}  // namespace tlsgate::milter

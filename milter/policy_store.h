@@ -1,0 +1,38 @@
+// The policy in force, swapped atomically on reload; each session keeps the
+// snapshot it started with.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "milter/accounting.h"
+#include "policy/policy.h"
+
+namespace tlsgate::milter {
+
+class PolicyStore {
+ public:
+  PolicyStore(std::string config_path, bool foreground)
+      : config_path_(std::move(config_path)), foreground_(foreground) {}
+
+  std::shared_ptr<const policy::Policy> current() const { return current_.load(); }
+  Accounting& accounting() { return accounting_; }
+
+  // Builds a new policy from the file, fully, then swaps it in. On errors the
+  // running policy stays and every error is logged. Also reopens the
+  // accounting file (logrotate). Returns whether the new policy is in force.
+  bool reload();
+  // The first load at start-up: errors go to stderr too.
+  bool install(std::shared_ptr<const policy::Policy> policy, std::string& error);
+
+  const std::string& config_path() const { return config_path_; }
+
+ private:
+  std::string config_path_;
+  bool foreground_;
+  std::atomic<std::shared_ptr<const policy::Policy>> current_;
+  Accounting accounting_;
+};
+
+}  // namespace tlsgate::milter
