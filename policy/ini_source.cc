@@ -16,6 +16,9 @@ constexpr int kMaxSyntaxErrors = 50;
 // Stands in for a broken [section header so that the keys under it are not
 // misfiled into the section before it.
 constexpr std::string_view kBrokenSection = "\x01broken";
+// inih keeps this many bytes of a section name (its MAX_SECTION - 1) and silently
+// drops the rest, which would merge two long names into one section.
+constexpr std::size_t kMaxSectionName = 49;
 
 // Serves one line per reader call (or a part of it if inih's buffer is smaller)
 // so that the current line number is always known.
@@ -32,6 +35,14 @@ struct LineFeed {
 bool is_header(std::string_view line) {
   const auto start = line.find_first_not_of(" \t");
   return start != std::string_view::npos && line[start] == '[';
+}
+
+// A [header] whose name inih would cut short.
+bool header_too_long(std::string_view line) {
+  if (!is_header(line)) return false;
+  const std::size_t open = line.find('[');
+  const std::size_t close = line.find(']', open);
+  return close != std::string_view::npos && close - open - 1 > kMaxSectionName;
 }
 
 char* read_line(char* str, int num, void* stream) {
@@ -93,13 +104,21 @@ void parse_ini(std::string_view text, const std::string& file, const IniHandler&
     const std::size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
     std::string line(text.substr(start, end - start));
     const int lineno = static_cast<int>(lines.size()) + 1;
+    std::string_view content(line);  // the line without its line end
+    if (content.ends_with('\n')) content.remove_suffix(1);
+    if (content.ends_with('\r')) content.remove_suffix(1);
     if (line.find('\0') != std::string::npos) {
       errors.push_back({file, lineno, "NUL byte in line"});
       line = "\n";
-    } else if (line.size() > kMaxIniLine) {
+    } else if (content.size() > kMaxIniLine) {
       errors.push_back(
           {file, lineno, "line longer than " + std::to_string(kMaxIniLine) + " bytes"});
       line = "\n";
+    } else if (header_too_long(content)) {
+      errors.push_back(
+          {file, lineno,
+           "section name longer than " + std::to_string(kMaxSectionName) + " characters"});
+      line = "[" + std::string(kBrokenSection) + "]\n";
     }
     lines.push_back(std::move(line));
     start = end;

@@ -93,6 +93,10 @@ class PolicyBuilder {
     } else if (words.size() == 2 && words[0] == "source" && valid_source_name(words[1])) {
       name = words[1];
       header = "source " + name;
+    } else if (e.section_line == 0) {  // no [header] above this key
+      error(e.line, "'" + std::string(e.key) +
+                        "' is not in any section (expected [milter] or [source NAME] before it)");
+      return nullptr;
     } else {
       if (reported_sections_.insert({std::string(e.section), e.section_line}).second) {
         error(e.section_line,
