@@ -18,6 +18,7 @@ GTEST_LIBS  := -lgtest -lgtest_main -pthread
 POLICY_SRC := $(wildcard policy/*.cc)
 MILTER_SRC := $(wildcard milter/*.cc)
 UNIT_SRC   := $(wildcard t/unit/*.cc)
+BENCH_SRC  := $(wildcard t/bench/*.cc)
 
 POLICY_OBJ := $(POLICY_SRC:%.cc=$(BUILD)/%.o)
 MILTER_OBJ := $(MILTER_SRC:%.cc=$(BUILD)/%.o)
@@ -26,7 +27,7 @@ UNIT_OBJ   := $(UNIT_SRC:%.cc=$(BUILD)/%.o)
 # Debian packages the build and the tests need.
 DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev libgtest-dev clang-format
 
-.PHONY: all deps check unit golden format format-check clean demo
+.PHONY: all deps check unit golden format format-check clean demo bench bench-smoke
 
 all: $(BUILD)/tlsgate
 
@@ -40,6 +41,9 @@ $(BUILD)/libpolicy.a: $(POLICY_OBJ)
 $(BUILD)/tlsgate: $(MILTER_OBJ) $(BUILD)/libpolicy.a
 	$(CXX) $(CXXFLAGS) -o $@ $^ $(POLICY_LIBS) $(MILTER_LIBS)
 
+$(BUILD)/lookup_bench: $(BUILD)/t/bench/lookup_bench.o $(BUILD)/libpolicy.a
+	$(CXX) $(CXXFLAGS) -o $@ $^ $(POLICY_LIBS)
+
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/libpolicy.a
 	$(CXX) $(CXXFLAGS) -o $@ $^ $(POLICY_LIBS) $(GTEST_LIBS)
 
@@ -52,7 +56,16 @@ deps:
 	fi
 
 check: deps
-	$(MAKE) unit golden format-check
+	$(MAKE) unit golden bench-smoke format-check
+
+# A tiny run of the lookup benchmark so that it never rots; no timing is asserted.
+bench-smoke: $(BUILD)/lookup_bench
+	$(BUILD)/lookup_bench 1000
+
+bench: $(BUILD)/lookup_bench
+	$(BUILD)/lookup_bench 1000
+	$(BUILD)/lookup_bench 100000
+	$(BUILD)/lookup_bench 1000000
 
 unit: $(BUILD)/unit_tests
 	cd t/unit && ../../$(BUILD)/unit_tests --gtest_brief=1
@@ -61,10 +74,10 @@ golden: $(BUILD)/tlsgate
 	t/golden/run.sh $(BUILD)/tlsgate
 
 format:
-	clang-format -i $(POLICY_SRC) $(MILTER_SRC) $(UNIT_SRC) $(wildcard policy/*.h milter/*.h t/unit/*.h)
+	clang-format -i $(POLICY_SRC) $(MILTER_SRC) $(UNIT_SRC) $(BENCH_SRC) $(wildcard policy/*.h milter/*.h t/unit/*.h)
 
 format-check:
-	clang-format --dry-run --Werror $(POLICY_SRC) $(MILTER_SRC) $(UNIT_SRC) $(wildcard policy/*.h milter/*.h t/unit/*.h)
+	clang-format --dry-run --Werror $(POLICY_SRC) $(MILTER_SRC) $(UNIT_SRC) $(BENCH_SRC) $(wildcard policy/*.h milter/*.h t/unit/*.h)
 
 demo:
 	@echo "make demo arrives with the milter (issue: enforce the rules on live Postfix sessions)."
@@ -73,4 +86,4 @@ demo:
 clean:
 	rm -rf $(BUILD)
 
--include $(POLICY_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(BUILD)/t/bench/lookup_bench.d $(POLICY_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
