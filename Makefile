@@ -27,7 +27,7 @@ UNIT_OBJ   := $(UNIT_SRC:%.cc=$(BUILD)/%.o)
 # Debian packages the build and the tests need.
 DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev libgtest-dev clang-format
 
-.PHONY: all deps check unit golden format format-check clean demo bench bench-smoke
+.PHONY: all deps check unit golden format format-check clean demo bench bench-smoke check-integration
 
 all: $(BUILD)/tlsgate
 
@@ -57,6 +57,12 @@ deps:
 
 check: deps
 	$(MAKE) unit golden bench-smoke format-check
+
+# Real Postfix (podman container), real TLS/SASL, rsyslog, swaks. Not yet part of
+# `make check`: it joins it with the full scenario matrix (issue: the milter).
+check-integration: all
+	t/integration/smoke-container.sh
+	t/integration/milter-e2e.sh
 
 # A tiny run of the lookup benchmark so that it never rots; no timing is asserted.
 bench-smoke: $(BUILD)/lookup_bench
