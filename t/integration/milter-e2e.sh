@@ -12,13 +12,8 @@ root=$(cd "$here/../.." && pwd)
 . "$here/lib/swaks.sh"
 
 tg_need_root
-tg_need_pkgs podman runc debootstrap debian-archive-keyring openssl iproute2 \
-    util-linux swaks libnet-ssleay-perl libio-socket-inet6-perl libio-socket-ssl-perl
+tg_need_test_pkgs
 
-passed=0 failed=0
-check() { # check DESCRIPTION CMD...
-    if "${@:2}"; then echo "ok   $1"; passed=$((passed + 1)); else echo "FAIL $1"; failed=$((failed + 1)); fi
-}
 
 work=$(mktemp -d)
 cleanup() {
@@ -61,29 +56,29 @@ accepted() { grep -Eq '^<[-~] +250 2\.0\.0 Ok: queued as ' "$work/$1" || show "$
 log_has() { tg_syslog_wait "$1" 10; }
 
 send plain-default --local-interface 127.0.0.1
-check "plaintext from default: 530 5.7.0" reply_is plain-default '530 5\.7\.0 Must issue a STARTTLS command first'
-check "syslog: reject starttls_required client=127.0.0.1 source=default" \
+tg_check "plaintext from default: 530 5.7.0" reply_is plain-default '530 5\.7\.0 Must issue a STARTTLS command first'
+tg_check "syslog: reject starttls_required client=127.0.0.1 source=default" \
     log_has 'NOQUEUE: action=reject reason=starttls_required client=127\.0\.0\.1 source=default tls=none'
 
 send tls13-default --local-interface 127.0.0.1 --tls --tls-protocol tlsv1_3
-check "TLS 1.3 from default: accepted" accepted tls13-default
+tg_check "TLS 1.3 from default: accepted" accepted tls13-default
 qid=$(sed -En 's/^<[-~] +250 2\.0\.0 Ok: queued as ([0-9A-Za-z]+).*/\1/p' "$work/tls13-default")
 [ -n "$qid" ] || qid=no-queue-id-seen
-check "syslog: accept with queue id $qid, TLSv1.3, its cipher and bits" \
+tg_check "syslog: accept with queue id $qid, TLSv1.3, its cipher and bits" \
     log_has "$qid: action=accept client=127\.0\.0\.1 source=default tls=TLSv1\.3 cipher=TLS_[A-Z0-9_]+ bits=(128|256)"
 
 send plain-auth --local-interface 127.0.0.2 --auth PLAIN --auth-user alice@example.test --auth-password secret
-check "AUTH PLAIN without TLS: 530 5.7.10" reply_is plain-auth '530 5\.7\.10 Encryption needed for PLAIN/LOGIN authentication'
-check "syslog: plaintext_auth with credentials_exposed=yes" \
+tg_check "AUTH PLAIN without TLS: 530 5.7.10" reply_is plain-auth '530 5\.7\.10 Encryption needed for PLAIN/LOGIN authentication'
+tg_check "syslog: plaintext_auth with credentials_exposed=yes" \
     log_has 'action=reject reason=plaintext_auth client=127\.0\.0\.2 source=plainauth tls=none auth=PLAIN auth_user=alice@example\.test cert=none .*credentials_exposed=yes'
 
 send plain-legacy --local-interface 127.0.0.3
-check "plaintext from a monitor source: accepted" accepted plain-legacy
-check "syslog: would-reject then accept for the monitor source" \
+tg_check "plaintext from a monitor source: accepted" accepted plain-legacy
+tg_check "syslog: would-reject then accept for the monitor source" \
     log_has 'action=would-reject reason=starttls_required client=127\.0\.0\.3 source=legacy'
 
 rows=$(($(wc -l <"$work/accounting.csv") - 1))
-check "accounting CSV: one row per decision (5), got $rows" test "$rows" = 5
+tg_check "accounting CSV: one row per decision (5), got $rows" test "$rows" = 5
 
-echo "milter-e2e: $passed passed, $failed failed"
-((failed == 0))
+echo "milter-e2e: $tg_passed passed, $tg_failed failed"
+((tg_failed == 0))

@@ -21,19 +21,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 tg_need_root
 # Everything known up front, in one apt run (each lib would otherwise install
 # its own share separately; those calls then find nothing missing).
-tg_need_pkgs podman runc debootstrap debian-archive-keyring openssl iproute2 \
-    util-linux swaks libnet-ssleay-perl libio-socket-inet6-perl libio-socket-ssl-perl
+tg_need_test_pkgs
 
-passed=0 failed=0
-check() { # check DESCRIPTION CMD...
-    if "${@:2}"; then
-        echo "ok   $1"
-        passed=$((passed + 1))
-    else
-        echo "FAIL $1"
-        failed=$((failed + 1))
-    fi
-}
 
 cleanup() {
     pf_stop || true
@@ -55,24 +44,24 @@ pf_start
 out=$(tg_swaks --local-interface 127.0.0.2 2>&1) && rc=0 || rc=$?
 printf '%s\n' "$out" | sed 's/^/    swaks| /'
 
-check "swaks exit code 23 (error in MAIL transaction), got $rc" test "$rc" = 23
-check "MAIL FROM answered 451 4.7.1 (milter_default_action=tempfail)" \
+tg_check "swaks exit code 23 (error in MAIL transaction), got $rc" test "$rc" = 23
+tg_check "MAIL FROM answered 451 4.7.1 (milter_default_action=tempfail)" \
     grep -Eq '^<\*\* 451 4\.7\.1 ' <<<"$out"
 no_5xx() { ! grep -Eq '^<\*\* 5[0-9][0-9] ' <<<"$out"; }
-check "no 5xx reply" no_5xx
-check "Postfix logged the milter-reject for 127.0.0.2" \
+tg_check "no 5xx reply" no_5xx
+tg_check "Postfix logged the milter-reject for 127.0.0.2" \
     grep -Eq 'milter-reject: MAIL from unknown\[127\.0\.0\.2\]: 451 4\.7\.1' "$TG_PF_DIR/log/maillog"
-check "Postfix logged the refused milter connection" \
+tg_check "Postfix logged the refused milter connection" \
     grep -q "connect to Milter service inet:127.0.0.1:$milter_port: Connection refused" \
     "$TG_PF_DIR/log/maillog"
-check "nothing was delivered" test -z "$(find "$TG_PF_DIR/mail" -type f)"
+tg_check "nothing was delivered" test -z "$(find "$TG_PF_DIR/mail" -type f)"
 
 # The private syslog works for a program run with run_with_syslog.
 run_with_syslog logger -t tlsgate-smoke "smoke result rc=$rc pid=$$"
-check "run_with_syslog reaches the private syslog" \
+tg_check "run_with_syslog reaches the private syslog" \
     tg_syslog_wait "tlsgate-smoke(\[[0-9]+\])?: smoke result rc=$rc pid=$$\$" 10
-check "host /dev/log untouched ($devlog_before)" \
+tg_check "host /dev/log untouched ($devlog_before)" \
     test "$(stat -c %i /dev/log 2>/dev/null || echo absent)" = "$devlog_before"
 
-echo "smoke-container: $passed passed, $failed failed"
-((failed == 0))
+echo "smoke-container: $tg_passed passed, $tg_failed failed"
+((tg_failed == 0))

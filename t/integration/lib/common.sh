@@ -115,3 +115,21 @@ tg_netns_up() {
 tg_netns_down() {
     ip netns del "$1" 2>/dev/null || true
 }
+
+# Everything the container tests need on the host.
+tg_need_test_pkgs() {
+    tg_need_pkgs podman runc debootstrap debian-archive-keyring openssl iproute2 \
+        util-linux swaks libnet-ssleay-perl libio-socket-inet6-perl libio-socket-ssl-perl
+}
+
+# tg_check DESCRIPTION CMD...: runs CMD, prints ok/FAIL, counts in tg_passed/tg_failed.
+tg_passed=0 tg_failed=0
+tg_check() {
+    if "${@:2}"; then
+        echo "ok   $1"
+        tg_passed=$((tg_passed + 1))
+    else
+        echo "FAIL $1"
+        tg_failed=$((tg_failed + 1))
+    fi
+}
