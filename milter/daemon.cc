@@ -110,7 +110,8 @@ int run_daemon(const DaemonOptions& options) {
   auto loaded = policy::load_policy(options.config_path);
   if (!loaded.policy) {
     for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
-    std::cerr << "tlsgate: " << loaded.errors.size() << " errors; not started\n";
+    std::cerr << "tlsgate: " << loaded.errors.size()
+              << (loaded.errors.size() == 1 ? " error" : " errors") << "; not started\n";
     return kError;
   }
   const policy::MilterSettings settings = loaded.policy->milter();

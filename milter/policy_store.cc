@@ -17,8 +17,9 @@ bool PolicyStore::reload() {
   auto loaded = policy::load_policy(config_path_);
   if (!loaded.policy) {
     for (const auto& e : loaded.errors) log(Severity::error, "config error: " + e.to_string());
-    log(Severity::error, "reload failed: " + std::to_string(loaded.errors.size()) + " errors in " +
-                             config_path_ + "; the previous policy stays in force");
+    const auto n = loaded.errors.size();
+    log(Severity::error, "reload failed: " + std::to_string(n) + (n == 1 ? " error" : " errors") +
+                             " in " + config_path_ + "; the previous policy stays in force");
     return false;
   }
   const auto& p = *loaded.policy;

@@ -132,7 +132,11 @@ sub starttls {
     @ssl{qw(SSL_cert_file SSL_key_file)} = ($o{cert}, $o{key} // $o{cert}) if $o{cert};
     IO::Socket::SSL->start_SSL($sock, %ssl)
         or finish('error', 0, "TLS handshake failed: $SSL_ERROR");
-    printf "=== TLS %s %s\n", $sock->get_sslversion, $sock->get_cipher;
+    # The same line as swaks prints, so that one parser reads both transcripts:
+    # "=== TLS started with cipher TLSv1.3:TLS_AES_256_GCM_SHA384:256".
+    (my $proto = $sock->get_sslversion) =~ s/_/./;
+    printf "=== TLS started with cipher %s:%s:%d\n", $proto, $sock->get_cipher,
+        Net::SSLeay::get_cipher_bits($sock->_get_ssl_object, 0);
     quit_after('tls');
 }
 
@@ -160,6 +164,7 @@ quit_after('rcpt');
 must('DATA');
 my $body = $o{body} // "Subject: tlsgate test\r\nFrom: <$o{from}>\r\nTo: <$to[0]>\r\n\r\ntest message\r\n";
 $body =~ s/\r?\n/\r\n/g;
+$body .= "\r\n" unless $body =~ /\r\n\z/;    # the "." must start a line
 $body =~ s/^\./../mg;
 print " -> <message, ", length($body), " bytes>\n";
 print $sock $body;

@@ -1,0 +1,130 @@
+# shellcheck shell=bash
+# One SMTP scenario against the tlsgate-protected Postfix, checked three ways:
+# the client's reply (code and enhanced status code), tlsgate's syslog line
+# (action, reason, client, source, auth, and tls/cipher/bits equal to what the
+# client really negotiated, the Postfix queue id on accepted mail), and later,
+# whether the message reached its Maildir (case_check_deliveries).
+#
+#   case_init DIR               transcripts go to DIR/NAME.out
+#   scenario NAME CLIENT EXPECT LOGSPEC -- swaks|client [ARGS...]
+#       CLIENT   the client address tlsgate must log (127.0.0.2, ::1, ...)
+#       EXPECT   accept | "CODE X.Y.Z" (e.g. "530 5.7.0")
+#       LOGSPEC  "ACTION REASON SOURCE AUTH [exposed]"; REASON "-" for accept;
+#                ACTION would-reject also expects the accept line at EOM
+#       swaks    tg_swaks ARGS;  client: tg_smtp_client ARGS (lib/smtp-client.pl)
+#   case_check_deliveries       every accepted case delivered, no refused one
+#
+# Needs lib/common.sh, lib/syslog.sh (TG_SYSLOG_FILE) and lib/swaks.sh, and
+# TG_PF_DIR from lib/postfix-container.sh.
+
+_case_dir= _case_accepted=() _case_refused=()
+
+case_init() {
+    _case_dir=$1
+    mkdir -p "$_case_dir"
+}
+
+_case_re() { sed 's/[][\.*^$+?(){}|/]/\\&/g' <<<"$1"; }
+
+# Lines rsyslog wrote after line $1 of the syslog file.
+_case_log_since() { tail -n "+$(($1 + 1))" "$TG_SYSLOG_FILE"; }
+_case_log_has() { _case_log_since "$1" | grep -Eq -- "$2"; }
+
+_case_show() {
+    sed 's/^/    | /' "$1"
+    echo "    tlsgate's lines since the case began:"
+    _case_log_since "$2" | grep ' tlsgate\[' | sed 's/^/    > /'
+}
+
+scenario() {
+    local name=$1 client=$2 expect=$3 logspec=$4
+    shift 4
+    [[ $1 == -- ]] && shift
+    local tool=$1
+    shift
+    local out=$_case_dir/$name.out mark ok=1 why=()
+    local marker="tlsgate-case=$name;"
+    mark=$(wc -l <"$TG_SYSLOG_FILE")
+    case $tool in
+    swaks) tg_swaks --body "$marker" "$@" >"$out" 2>&1 || true ;;
+    client) tg_smtp_client --body "$(printf 'Subject: %s\n\n%s\n' "$name" "$marker")" "$@" \
+        >"$out" 2>&1 || true ;;
+    *) tg_die "scenario $name: unknown client tool $tool" ;;
+    esac
+
+    # 1. The SMTP reply. swaks marks server lines "<-" / "<~" and errors
+    #    "<**" / "<~*"; smtp-client.pl "<-".
+    local qid=
+    if [[ $expect == accept ]]; then
+        qid=$(sed -En 's/^<[-~] +250 2\.0\.0 Ok: queued as ([0-9A-Za-z]+).*/\1/p' "$out" | tail -n 1)
+        [[ -n $qid ]] || { ok=0 why+=("no '250 2.0.0 Ok: queued as'"); }
+    else
+        grep -Eq "^<[-~*]+ +$(_case_re "$expect") " "$out" || { ok=0 why+=("no '$expect' reply"); }
+        grep -Eq '^<[-~] +250 2\.0\.0 Ok: queued as' "$out" && { ok=0 why+=("but it was queued"); }
+    fi
+
+    # 2. tlsgate's decision line, with the TLS the client really negotiated.
+    local action reason source auth exposed tlsfields
+    read -r action reason source auth exposed <<<"$logspec"
+    local tls cipher bits
+    IFS=: read -r tls cipher bits < <(sed -n 's/^=== TLS started with cipher //p' "$out" | tail -n 1) || true
+    if [[ -n $tls ]]; then
+        tlsfields="tls=$(_case_re "$tls") cipher=$(_case_re "$cipher") bits=$bits"
+    else
+        tlsfields="tls=none"
+    fi
+    local who="client=$(_case_re "$client") source=$(_case_re "$source") $tlsfields auth=$auth"
+    local tail=' cert=[^ ]+( cert_issuer=[^ ]+)?'
+    [[ $auth != none ]] && tail=" auth_user=alice@example\\.test$tail"
+    local line_re
+    if [[ $action == accept ]]; then
+        line_re=": ${qid:-QID}: action=accept $who$tail"
+        [[ $exposed == exposed ]] && line_re+=' credentials_exposed=yes'
+        line_re+='$'
+    else
+        line_re=": NOQUEUE: action=$action reason=$reason $who$tail"
+        [[ $action != would-reject ]] && line_re+=" reply=\"$(_case_re "$expect") [^\"]*\""
+        [[ $exposed == exposed ]] && line_re+=' credentials_exposed=yes'
+        line_re+='$'
+    fi
+    if ! tg_wait_for 10 "tlsgate line for $name" _case_log_has "$mark" "tlsgate\[[0-9]+\]$line_re"; then
+        ok=0 why+=("no tlsgate line /$line_re/")
+    fi
+    if [[ $action == would-reject ]]; then
+        line_re=": ${qid:-QID}: action=accept $who$tail"
+        [[ $exposed == exposed ]] && line_re+=' credentials_exposed=yes'
+        line_re+='$'
+        tg_wait_for 10 "accept line for $name" _case_log_has "$mark" "tlsgate\[[0-9]+\]$line_re" ||
+            { ok=0 why+=("no accept line /$line_re/ after the would-reject"); }
+    fi
+
+    if [[ $expect == accept ]]; then _case_accepted+=("$name"); else _case_refused+=("$name"); fi
+    local desc
+    desc=$(printf '%-34s %-10s %s' "$name" "${expect/accept/accepted}" "${logspec% exposed}")
+    if ((ok)); then
+        tg_check "$desc" true
+    else
+        tg_check "$desc" false
+        printf '    %s\n' "${why[@]}"
+        _case_show "$out" "$mark"
+    fi
+}
+
+_case_delivered() { grep -rlqF -- "tlsgate-case=$1;" "$TG_PF_DIR/mail" 2>/dev/null; }
+_case_all_delivered() {
+    local n
+    for n in "${_case_accepted[@]}"; do _case_delivered "$n" || return 1; done
+}
+
+# Delivery is asynchronous: wait until every accepted message is in a Maildir,
+# then no refused one may be there.
+case_check_deliveries() {
+    local n missing=() leaked=()
+    tg_wait_for 30 "delivery of ${#_case_accepted[@]} accepted messages" _case_all_delivered || true
+    for n in "${_case_accepted[@]}"; do _case_delivered "$n" || missing+=("$n"); done
+    for n in "${_case_refused[@]}"; do _case_delivered "$n" && leaked+=("$n"); done
+    tg_check "all ${#_case_accepted[@]} accepted messages delivered${missing:+ (missing: ${missing[*]})}" \
+        test ${#missing[@]} = 0
+    tg_check "none of the ${#_case_refused[@]} refused messages delivered${leaked:+ (LEAKED: ${leaked[*]})}" \
+        test ${#leaked[@]} = 0
+}
