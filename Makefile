@@ -2,6 +2,7 @@
 #   make          build build/tlsgate
 #   make deps     install the build and test dependencies (Debian 12, apt-get)
 #   make check    install what is needed, build, run every test
+#   make demo     tlsgate with the example rules in front of a real Postfix
 #   make format   clang-format the sources
 
 CXX      ?= g++
@@ -86,9 +87,11 @@ format:
 format-check:
 	clang-format --dry-run --Werror $(POLICY_SRC) $(MILTER_SRC) $(UNIT_SRC) $(BENCH_SRC) $(wildcard policy/*.h milter/*.h t/unit/*.h)
 
-demo:
-	@echo "make demo arrives with the milter (issue: enforce the rules on live Postfix sessions)."
-	@echo "Until then: build/tlsgate -n -c etc/tlsgate.ini and build/tlsgate --explain ADDR -c etc/tlsgate.ini"
+# tlsgate with etc/tlsgate.ini in front of a real Postfix (container, private
+# network namespace), a few sessions, each SMTP answer beside tlsgate's log line.
+demo: deps
+	$(MAKE) all
+	t/integration/demo.sh
 
 clean:
 	rm -rf $(BUILD)
