@@ -92,7 +92,9 @@ Outcome Session::decide_and_log() {
   o.code = std::to_string(d.smtp_code);
   o.status = std::string(d.status_code);
   o.text = std::string(d.text);
-  sink_(Severity::notice, record(d, o.code + " " + o.status + " " + o.text));
+  // An exposed password is a warning whatever the verdict: it must be changed.
+  sink_(d.credentials_exposed ? Severity::warning : Severity::notice,
+        record(d, o.code + " " + o.status + " " + o.text));
   return o;
 }
 

@@ -87,14 +87,20 @@ scenario() {
         [[ $exposed == exposed ]] && line_re+=' credentials_exposed=yes'
         line_re+='$'
     fi
-    if ! tg_wait_for 10 "tlsgate line for $name" _case_log_has "$mark" "tlsgate\[[0-9]+\]$line_re"; then
+    # Severity: info for accepted mail, notice for a refusal, warning for a
+    # would-reject and for any line with an exposed password.
+    local sev=notice accept_sev=info
+    [[ $action == accept ]] && sev=info
+    [[ $action == would-reject ]] && sev=warning
+    [[ $exposed == exposed ]] && sev=warning accept_sev=warning
+    if ! tg_wait_for 10 "tlsgate line for $name" _case_log_has "$mark" "mail\.$sev tlsgate\[[0-9]+\]$line_re"; then
         ok=0 why+=("no tlsgate line /$line_re/")
     fi
     if [[ $action == would-reject ]]; then
         line_re=": ${qid:-QID}: action=accept $who$tail"
         [[ $exposed == exposed ]] && line_re+=' credentials_exposed=yes'
         line_re+='$'
-        tg_wait_for 10 "accept line for $name" _case_log_has "$mark" "tlsgate\[[0-9]+\]$line_re" ||
+        tg_wait_for 10 "accept line for $name" _case_log_has "$mark" "mail\.$accept_sev tlsgate\[[0-9]+\]$line_re" ||
             { ok=0 why+=("no accept line /$line_re/ after the would-reject"); }
     fi
 
