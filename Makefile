@@ -63,6 +63,7 @@ check: deps
 # scripts install what they need (podman, debootstrap, swaks, ...) and build the
 # container image on the first run.
 check-integration: all
+	t/integration/daemon.sh
 	t/integration/smoke-container.sh
 	t/integration/postfix-e2e.sh
 
