@@ -70,6 +70,15 @@ min_tls_version = TLSv1.3
 networks = 127.0.0.9
 require_starttls = no
 allow_unencrypted_plain_auth = yes
+[source relay]
+networks = 127.0.0.10
+require_starttls = yes
+require_client_cert = yes
+client_cert_issuer = tlsgate test CA
+[source relay-other-issuer]
+networks = 127.0.0.11
+require_client_cert = yes
+client_cert_issuer = Some Other CA
 [source ipv6-local]
 networks = ::1/128
 require_starttls = no
@@ -83,7 +92,9 @@ spawn_with_syslog "$root/build/tlsgate" -f -c "$work/tlsgate.ini"
 milter_pid=$TG_SPAWNED_PID
 tg_syslog_wait "tlsgate\[$milter_pid\]: started: listening on inet:$milter_port@127.0.0.1" 20
 
-export SMTP_PORT=${SMTP_PORT:-10025} MILTER=inet:127.0.0.1:$milter_port
+# Postfix asks for client certificates and verifies them against the test CA
+# (it sends {cert_subject}/{cert_issuer} to the milter only for a verified one).
+export SMTP_PORT=${SMTP_PORT:-10025} MILTER=inet:127.0.0.1:$milter_port TLS_ASK_CCERT=yes
 pf_start
 case_init "$work/cases"
 
@@ -159,6 +170,31 @@ scenario tls13-only-tls12 127.0.0.8 "554 5.7.0" "reject tls_version_too_low tls1
 scenario tls13-only-tls13 127.0.0.8 accept "accept - tls13-only none" \
     -- swaks $(from 127.0.0.8) --tls --tls-protocol tlsv1_3
 
+echo "== client certificates (Postfix reports the issuer's and subject's CN)"
+tls=$TG_PF_DIR/tls
+# A client certificate from a CA the server does not trust.
+(
+    cd "$work"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 7 \
+        -subj "/CN=tlsgate test CA" -keyout other-ca.key -out other-ca.crt 2>/dev/null
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -subj "/CN=client.example.test" -keyout other.key -out other.csr 2>/dev/null
+    openssl x509 -req -in other.csr -CA other-ca.crt -CAkey other-ca.key -CAcreateserial \
+        -days 7 -out other.crt 2>/dev/null
+)
+scenario relay-no-cert 127.0.0.10 "530 5.7.0" "reject client_cert_required relay none" \
+    -- swaks $(from 127.0.0.10) --tls
+CASE_CERT='cert=client\.example\.test cert_issuer="tlsgate test CA"' \
+    scenario relay-test-ca-cert 127.0.0.10 accept "accept - relay none" \
+    -- swaks $(from 127.0.0.10) --tls --tls-cert "$tls/client.crt" --tls-key "$tls/client.key"
+# Same subject and issuer names, but signed by another CA: not verified, so
+# Postfix sends no certificate macros at all.
+scenario relay-other-ca-cert 127.0.0.10 "530 5.7.0" "reject client_cert_required relay none" \
+    -- swaks $(from 127.0.0.10) --tls --tls-cert "$work/other.crt" --tls-key "$work/other.key"
+CASE_CERT='cert=client\.example\.test cert_issuer="tlsgate test CA"' \
+    scenario relay-wrong-issuer 127.0.0.11 "530 5.7.0" "reject client_cert_required relay-other-issuer none" \
+    -- swaks $(from 127.0.0.11) --tls --tls-cert "$tls/client.crt" --tls-key "$tls/client.key"
+
 if [[ $ipv6 == yes ]]; then
     echo "== IPv6"
     TG_SMTP_SERVER=::1 scenario ipv6-plain ::1 accept "accept - ipv6-local none" -- swaks $(from ::1)
@@ -198,7 +234,7 @@ write_config "$work/tlsgate.ini" yes
 mv "$work/accounting.csv" "$work/accounting.csv.1" # what logrotate does
 kill -USR1 "$milter_pid"
 tg_check "a changed rule: reloaded line logged" \
-    tg_syslog_wait "tlsgate\[$milter_pid\]: reloaded $work/tlsgate.ini: 10 sources, 9 netblocks" 10
+    tg_syslog_wait "tlsgate\[$milter_pid\]: reloaded $work/tlsgate.ini: 12 sources, 11 netblocks" 10
 scenario reload-open-plain-now-refused 127.0.0.2 "530 5.7.0" "reject starttls_required open none" \
     -- swaks $(from 127.0.0.2)
 tg_check "the accounting file was reopened: a new file with a header and 1 row" check_csv "$work/accounting.csv" 1

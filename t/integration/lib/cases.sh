@@ -12,6 +12,7 @@
 #       LOGSPEC  "ACTION REASON SOURCE AUTH [exposed]"; REASON "-" for accept;
 #                ACTION would-reject also expects the accept line at EOM
 #       swaks    tg_swaks ARGS;  client: tg_smtp_client ARGS (lib/smtp-client.pl)
+#       CASE_CERT (environment) the expected cert=/cert_issuer= fields as a regex
 #   case_check_deliveries       every accepted case delivered, no refused one
 #
 # Needs lib/common.sh, lib/syslog.sh (TG_SYSLOG_FILE) and lib/swaks.sh, and
@@ -74,7 +75,9 @@ scenario() {
         tlsfields="tls=none"
     fi
     local who="client=$(_case_re "$client") source=$(_case_re "$source") $tlsfields auth=$auth"
-    local tail=' cert=[^ ]+( cert_issuer=[^ ]+)?'
+    # The client certificate fields: none, unless the caller sets CASE_CERT
+    # (a regex such as 'cert=client\.example\.test cert_issuer="tlsgate test CA"').
+    local tail=" ${CASE_CERT:-cert=none}"
     [[ $auth != none ]] && tail=" auth_user=alice@example\\.test$tail"
     local line_re
     if [[ $action == accept ]]; then
