@@ -27,6 +27,9 @@ UNIT_OBJ   := $(UNIT_SRC:%.cc=$(BUILD)/%.o)
 
 # Debian packages the build and the tests need.
 DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev libgtest-dev clang-format
+# ... and check-install: man page lint, unit and sysusers/tmpfiles checks, logrotate -d,
+# m4 + Sendmail's cf files to expand the .mc snippet.
+DEPS += mandoc groff-base systemd logrotate m4 sendmail-cf
 
 # Installation. `make install` never overwrites $(SYSCONFDIR)/tlsgate/tlsgate.ini (nor
 # legacy-networks.txt): the example goes there only if there is none, and always
@@ -44,7 +47,7 @@ TMPFILESDIR    = $(PREFIX)/lib/tmpfiles.d
 INSTALL        = install
 
 .PHONY: all deps check unit golden format format-check clean demo bench bench-smoke check-integration \
-        install uninstall
+        install uninstall check-install
 
 all: $(BUILD)/tlsgate
 
@@ -73,7 +76,7 @@ deps:
 	fi
 
 check: deps
-	$(MAKE) unit golden bench-smoke format-check
+	$(MAKE) unit golden bench-smoke format-check check-install
 
 # Real Postfix (podman container), real TLS/SASL, rsyslog, swaks. Not yet part of
 # `make check`: it joins it with the full scenario matrix (issue: the milter).
@@ -152,6 +155,12 @@ uninstall:
 	@for d in $(DESTDIR)$(CONFDIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR); do \
 	  if [ -d $$d ] && rmdir $$d 2>/dev/null; then echo "rmdir $$d"; fi; \
 	done
+
+# make install into a temporary DESTDIR and check the result: file list, modes, man
+# page lint, systemd-analyze verify, logrotate -d, the Sendmail snippet through m4,
+# a kept configuration, and an uninstall that leaves nothing.
+check-install: $(BUILD)/tlsgate
+	t/install/run.sh
 
 demo:
 	@echo "make demo arrives with the milter (issue: enforce the rules on live Postfix sessions)."
