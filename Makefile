@@ -47,7 +47,7 @@ TMPFILESDIR    = $(PREFIX)/lib/tmpfiles.d
 INSTALL        = install
 
 .PHONY: all deps check unit golden format format-check clean demo bench bench-smoke check-integration \
-        install uninstall check-install
+        install uninstall check-install check-systemd
 
 all: $(BUILD)/tlsgate
 
@@ -161,6 +161,12 @@ uninstall:
 # a kept configuration, and an uninstall that leaves nothing.
 check-install: $(BUILD)/tlsgate
 	t/install/run.sh
+
+# The installed unit under a real systemd (PID 1 of a podman container): start, the
+# dropped privileges, reload, logrotate, a bad file, a unix socket, stop. Not yet part
+# of `make check` (podman, an image build).
+check-systemd: $(BUILD)/tlsgate
+	t/install/systemd-container.sh
 
 demo:
 	@echo "make demo arrives with the milter (issue: enforce the rules on live Postfix sessions)."
