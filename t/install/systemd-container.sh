@@ -45,8 +45,11 @@ fi
 
 make -s --no-print-directory install DESTDIR="$tmp/dest" >"$tmp/install.log" 2>&1 ||
   { cat "$tmp/install.log"; tg_die "make install failed"; }
-tg_podman run -d --name "$name" --systemd=always --network none "${ulimits[@]}" "$image" \
-  >/dev/null || tg_die "cannot start the container"
+# CAP_SYS_ADMIN for the container's systemd: without it systemd skips the mount
+# namespace of the unit (ProtectSystem=, PrivateTmp=, PrivateDevices=, ...) in a
+# container, and the sandbox would go untested.
+tg_podman run -d --name "$name" --systemd=always --cap-add SYS_ADMIN --network none \
+  "${ulimits[@]}" "$image" >/dev/null || tg_die "cannot start the container"
 tg_podman cp "$tmp/dest/." "$name:/" || tg_die "cannot copy the installation in"
 in_ct() { tg_podman exec "$name" bash -c "$1"; }
 tg_wait_for 30 "systemd in the container" \
@@ -74,6 +77,12 @@ check "runs as tlsgate:tlsgate, no capabilities left" '
   ps -o user=,group= -p "$pid" | grep -qx "tlsgate *tlsgate" &&
   grep -qx "CapEff:[[:space:]]*0*" /proc/$pid/status &&
   grep -qx "CapPrm:[[:space:]]*0*" /proc/$pid/status'
+check "sandbox in effect: / read-only, /var/log/tlsgate writable, private /tmp and /dev" '
+  pid=$(systemctl show -p MainPID --value tlsgate)
+  awk "\$5 == \"/\" && \$6 ~ /^ro/ { ok++ } \$5 == \"/var/log/tlsgate\" && \$6 ~ /^rw/ { ok++ }
+       \$5 == \"/tmp\" && \$4 ~ /systemd-private-.*tlsgate/ { ok++ } \$5 == \"/dev\" && \$6 ~ /^ro/ { ok++ }
+       END { exit ok != 4 }" /proc/$pid/mountinfo &&
+  grep -qx "NoNewPrivs:[[:space:]]*1" /proc/$pid/status && grep -qx "Seccomp:[[:space:]]*2" /proc/$pid/status'
 check "listens on [milter] socket inet:8891@127.0.0.1" '(exec 3<>/dev/tcp/127.0.0.1/8891)'
 check "one journal line per log line (stderr not duplicated), -n output kept" "
   [ \"\$($(journal) | grep -c 'started: listening on inet:8891@127.0.0.1')\" = 1 ] &&
@@ -100,14 +109,29 @@ check "a bad file: restart fails, ExecStartPre's FILE:LINE in the journal" "
   ! systemctl restart tlsgate 2>/dev/null &&
   [ \$($(journal) | grep -c 'tlsgate.ini:[0-9]*: unknown key') -gt \$n ] &&
   systemctl show -p ExecStartPre tlsgate | grep -q 'status=1'"
-check "unix socket for the postfix group: srw-rw---- root:postfix in /run/tlsgate" '
+# connects_as USER SOCKET: a unix-socket connect as USER (perl-base has IO::Socket::UNIX).
+connects_as='setpriv --reuid="$1" --regid="$1" --init-groups perl -MIO::Socket::UNIX \
+  -e "IO::Socket::UNIX->new(Peer => \$ARGV[0]) or die qq(connect \$ARGV[0]: \$!\n)" "$2"'
+check "unix socket in /run/tlsgate: srw-rw---- root:postfix, postfix connects, nobody not" "
+  connects_as() { $connects_as; }
   systemctl stop tlsgate; systemctl reset-failed tlsgate
-  groupadd -f postfix
-  sed -e "s|^socket = .*|socket = unix:/run/tlsgate/tlsgate.sock|" \
-      -e "s|^group = .*|group = postfix|" /tmp/good.ini >/etc/tlsgate/tlsgate.ini
+  groupadd -f postfix; id postfix >/dev/null 2>&1 || useradd -r -g postfix postfix
+  sed -e 's|^socket = .*|socket = unix:/run/tlsgate/tlsgate.sock|' \\
+      -e 's|^group = .*|group = postfix|' /tmp/good.ini >/etc/tlsgate/tlsgate.ini
   systemctl start tlsgate && sleep 0.5 &&
-  [ "$(stat -c "%A %U:%G" /run/tlsgate/tlsgate.sock)" = "srw-rw---- root:postfix" ] &&
-  ps -o group= -p "$(systemctl show -p MainPID --value tlsgate)" | grep -qx " *postfix"'
+  [ \"\$(stat -c '%A %U:%G' /run/tlsgate/tlsgate.sock)\" = 'srw-rw---- root:postfix' ] &&
+  ps -o group= -p \"\$(systemctl show -p MainPID --value tlsgate)\" | grep -qx ' *postfix' &&
+  connects_as postfix /run/tlsgate/tlsgate.sock && ! connects_as nobody /run/tlsgate/tlsgate.sock 2>/dev/null"
+check "unix socket in Postfix's chroot (root:postfix 0750 dir, ReadWritePaths drop-in)" "
+  connects_as() { $connects_as; }
+  systemctl stop tlsgate
+  install -d -o root -g postfix -m 0750 /var/spool/postfix/tlsgate
+  mkdir -p /etc/systemd/system/tlsgate.service.d
+  printf '[Service]\\nReadWritePaths=/var/spool/postfix/tlsgate\\n' \\
+    >/etc/systemd/system/tlsgate.service.d/postfix-chroot.conf
+  sed -i 's|^socket = .*|socket = unix:/var/spool/postfix/tlsgate/tlsgate.sock|' /etc/tlsgate/tlsgate.ini
+  systemctl daemon-reload && systemctl start tlsgate && sleep 0.5 &&
+  connects_as postfix /var/spool/postfix/tlsgate/tlsgate.sock"
 check "stop: exit 0, /run/tlsgate removed" '
   systemctl stop tlsgate && [ "$(systemctl show -p ExecMainStatus --value tlsgate)" = 0 ] &&
   [ ! -e /run/tlsgate ]'
