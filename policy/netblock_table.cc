@@ -1,19 +1,33 @@
 #include "policy/netblock_table.h"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <tuple>
+#include <type_traits>
 
 namespace tlsgate::policy {
 namespace {
 
-constexpr unsigned kBucketBits = 16;
+constexpr unsigned kMinBucketBits = 8;
+constexpr unsigned kMaxBucketBits = 17;  // 512 KiB of index per family at most (see the .h)
 
 template <class Key>
 Key key_of(const Address& a, unsigned width) {
   Key k = 0;
   for (unsigned i = 0; i < width / 8; ++i) k = (k << 8) | a.bytes[i];
   return k;
+}
+
+template <class Key>
+unsigned leading_zeros(Key x, unsigned width) {
+  if constexpr (sizeof(Key) <= sizeof(std::uint64_t)) {
+    return static_cast<unsigned>(std::countl_zero(x)) - (8 * sizeof(Key) - width);
+  } else {
+    const auto high = static_cast<std::uint64_t>(x >> 64);
+    const auto low = static_cast<std::uint64_t>(x);
+    return static_cast<unsigned>(high != 0 ? std::countl_zero(high) : 64 + std::countl_zero(low));
+  }
 }
 
 // The last address of a prefix: its start with every host bit set.
@@ -40,12 +54,10 @@ Prefix prefix_from(Key start, std::uint8_t length, unsigned width) {
 
 NetblockTable::NetblockTable() {
   // An empty table: one range per family covering everything, valued kNone.
-  v4_.starts = {0};
-  v4_.values = {kNone};
-  v4_.buckets.assign((1u << kBucketBits) + 1, 0);
-  v6_.starts = {0};
-  v6_.values = {kNone};
-  v6_.buckets.assign((1u << kBucketBits) + 1, 0);
+  v4_.ranges = {Range<std::uint32_t>::make(0, kNone)};
+  v4_.index(32);
+  v6_.ranges = {Range<Key6>::make(0, kNone)};
+  v6_.index(128);
 }
 
 Prefix NetblockTable::prefix_of(const Item<std::uint32_t>& item) {
@@ -69,28 +81,23 @@ namespace {
 template <class Key>
 class VectorSink {
  public:
-  VectorSink(std::vector<Key>& starts, std::vector<std::uint32_t>& values)
-      : starts_(starts), values_(values) {
-    starts_.push_back(0);
-    values_.push_back(NetblockTable::kNone);
+  using Range = NetblockTable::Range<Key>;
+  using Vector = std::vector<Range, HugePageAllocator<Range>>;
+  explicit VectorSink(Vector& ranges) : ranges_(ranges) {
+    ranges_.push_back(Range::make(0, NetblockTable::kNone));
   }
   void emit(Key at, std::uint32_t value) {
-    if (starts_.back() == at) {
-      values_.back() = value;
+    if (ranges_.back().key() == at) {
+      ranges_.back().value = value;
       // The overwrite may make this range equal to its predecessor: merge them.
-      if (values_.size() > 1 && values_[values_.size() - 2] == value) {
-        starts_.pop_back();
-        values_.pop_back();
-      }
-    } else if (values_.back() != value) {
-      starts_.push_back(at);
-      values_.push_back(value);
+      if (ranges_.size() > 1 && ranges_[ranges_.size() - 2].value == value) ranges_.pop_back();
+    } else if (ranges_.back().value != value) {
+      ranges_.push_back(Range::make(at, value));
     }
   }
 
  private:
-  std::vector<Key>& starts_;
-  std::vector<std::uint32_t>& values_;
+  Vector& ranges_;
 };
 
 // Counts the ranges VectorSink would write, merging alike, keeping only the last two.
@@ -128,9 +135,8 @@ class CountingSink {
 // enclose the current position, and emits a range wherever the innermost prefix
 // changes. `value_of(item, parent value)` gives an item's value; `on_duplicate(kept,
 // item)` hears of an item equal to the one before it, which is then skipped.
-template <class Key, class Item, class Sink, class ValueOf, class OnDuplicate>
-void sweep(std::vector<Item>& items, unsigned width, Sink& sink, ValueOf value_of,
-           OnDuplicate on_duplicate) {
+template <class Key, class Items, class Sink, class ValueOf, class OnDuplicate>
+void sweep(Items& items, unsigned width, Sink& sink, ValueOf value_of, OnDuplicate on_duplicate) {
   struct Open {
     Key last;
     std::uint32_t value;
@@ -146,8 +152,8 @@ void sweep(std::vector<Item>& items, unsigned width, Sink& sink, ValueOf value_o
       }
     }
   };
-  const Item* kept = nullptr;
-  for (Item& it : items) {
+  const typename Items::value_type* kept = nullptr;
+  for (auto& it : items) {
     if (kept != nullptr && kept->start == it.start && kept->length == it.length) {
       on_duplicate(*kept, it);
       continue;
@@ -165,9 +171,9 @@ void sweep(std::vector<Item>& items, unsigned width, Sink& sink, ValueOf value_o
 }  // namespace
 
 template <class Key>
-NetblockTable::Ranges<Key> NetblockTable::build_family(std::vector<Item<Key>>& items,
-                                                       unsigned width, const Combine& combine,
-                                                       const OnDuplicateItem& on_duplicate) {
+NetblockTable::Ranges<Key> NetblockTable::build_family(
+    std::vector<Item<Key>, HugePageAllocator<Item<Key>>>& items, unsigned width,
+    const Combine& combine, const OnDuplicateItem& on_duplicate) {
   // Enclosing prefixes before the ones they contain; equal prefixes in input order.
   std::sort(items.begin(), items.end(), [](const Item<Key>& a, const Item<Key>& b) {
     return std::tie(a.start, a.length, a.ordinal) < std::tie(b.start, b.length, b.ordinal);
@@ -189,26 +195,15 @@ NetblockTable::Ranges<Key> NetblockTable::build_family(std::vector<Item<Key>>& i
 
   // Second sweep: the ranges, into vectors of the size counted.
   Ranges<Key> r;
-  r.starts.reserve(counter.count());
-  r.values.reserve(counter.count());
-  VectorSink<Key> sink(r.starts, r.values);
+  r.ranges.reserve(counter.count());
+  VectorSink<Key> sink(r.ranges);
   sweep<Key>(
       items, width, sink, [](const Item<Key>& it, std::uint32_t) { return it.payload; },
       [](const Item<Key>&, const Item<Key>&) {});
-  assert(r.starts.size() == counter.count());
-  std::vector<Item<Key>>().swap(items);
+  assert(r.ranges.size() == counter.count());
+  std::remove_reference_t<decltype(items)>().swap(items);
 
-  // bucket b -> the range holding the first key of b (the range of any key in
-  // bucket b lies between buckets[b] and buckets[b + 1]).
-  const unsigned shift = width - kBucketBits;
-  r.buckets.resize((1u << kBucketBits) + 1);
-  std::size_t range = 0;
-  for (std::size_t b = 0; b < (1u << kBucketBits); ++b) {
-    const Key first = static_cast<Key>(b) << shift;
-    while (range + 1 < r.starts.size() && r.starts[range + 1] <= first) ++range;
-    r.buckets[b] = static_cast<std::uint32_t>(range);
-  }
-  r.buckets.back() = static_cast<std::uint32_t>(r.starts.size() - 1);
+  r.index(width);
   return r;
 }
 
@@ -231,23 +226,69 @@ NetblockTable NetblockTable::build(Items items, const Combine& combine,
 }
 
 template <class Key>
-std::uint32_t NetblockTable::Ranges<Key>::find(Key key, unsigned width) const noexcept {
-  const auto bucket = static_cast<std::size_t>(key >> (width - kBucketBits));
-  const auto first = starts.begin() + buckets[bucket];
-  const auto last = starts.begin() + buckets[bucket + 1] + 1;
-  const auto it = std::upper_bound(first, last, key);
-  return values[static_cast<std::size_t>(it - starts.begin()) - 1];
+void NetblockTable::Ranges<Key>::index(unsigned width) {
+  const std::size_t n = ranges.size();
+  assert(n < kDirect);  // a range index must not look like a tagged value
+  // The span: the leading bits shared by every start after the first.
+  const unsigned common = n < 2 ? 0 : leading_zeros(ranges[1].key() ^ ranges[n - 1].key(), width);
+  const unsigned bits = std::min(std::clamp<unsigned>(static_cast<unsigned>(std::bit_width(n)),
+                                                      kMinBucketBits, kMaxBucketBits),
+                                 width - common);
+  span_mask = common == 0 ? Key{0} : ~Key{0} << (width - common);
+  span_prefix = n < 2 ? Key{0} : ranges[1].key() & span_mask;
+  shift = width - common - bits;
+  bucket_mask = (Key{1} << bits) - 1;
+
+  const std::size_t count = std::size_t{1} << bits;
+  const Key bucket_size_1 = (Key{1} << shift) - 1;
+  buckets.resize(count);
+  std::size_t range = 0;  // the range holding the first key of bucket b
+  for (std::size_t b = 0; b < count; ++b) {
+    const Key first = span_prefix | (static_cast<Key>(b) << shift);
+    while (range + 1 < n && ranges[range + 1].key() <= first) ++range;
+    const bool crossed = range + 1 < n && ranges[range + 1].key() <= (first | bucket_size_1);
+    const std::uint32_t value = ranges[range].value;
+    // kNone is stored as kDirect | 0; a value too big for the tag is searched for.
+    if (!crossed && (value == kNone || value < kDirect - 1)) {
+      buckets[b] = kDirect | (value + 1);
+    } else {
+      buckets[b] = static_cast<std::uint32_t>(range);
+    }
+  }
+}
+
+template <class Key>
+std::uint32_t NetblockTable::Ranges<Key>::find(Key key) const noexcept {
+  // Outside the span, a key is below every start after the first, or above them all.
+  if ((key & span_mask) != span_prefix) {
+    return key < span_prefix ? ranges.front().value : ranges.back().value;
+  }
+  const std::uint32_t entry = buckets[static_cast<std::size_t>((key >> shift) & bucket_mask)];
+  if ((entry & kDirect) != 0) return (entry & ~kDirect) - 1;  // 0 - 1 == kNone
+  // ranges[lo] holds `key` or precedes the range that does: gallop, then bisect.
+  const std::size_t n = ranges.size();
+  std::size_t lo = entry;
+  std::size_t hi = lo + 1;
+  for (std::size_t step = 1; hi < n && ranges[hi].key() <= key; step *= 2) {
+    lo = hi;
+    hi = lo + 2 * step;
+  }
+  hi = std::min(hi, n);
+  while (hi - lo > 1) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    (ranges[mid].key() <= key ? lo : hi) = mid;
+  }
+  return ranges[lo].value;
 }
 
 template <class Key>
 std::size_t NetblockTable::Ranges<Key>::memory_bytes() const {
-  return starts.capacity() * sizeof(Key) + values.capacity() * sizeof(std::uint32_t) +
-         buckets.capacity() * sizeof(std::uint32_t);
+  return ranges.capacity() * sizeof(Range<Key>) + buckets.capacity() * sizeof(std::uint32_t);
 }
 
 std::uint32_t NetblockTable::lookup(const Address& a) const noexcept {
-  if (a.family == Family::v4) return v4_.find(key_of<std::uint32_t>(a, 32), 32);
-  return v6_.find(key_of<Key6>(a, 128), 128);
+  if (a.family == Family::v4) return v4_.find(key_of<std::uint32_t>(a, 32));
+  return v6_.find(key_of<Key6>(a, 128));
 }
 
 std::size_t NetblockTable::memory_bytes() const { return v4_.memory_bytes() + v6_.memory_bytes(); }
