@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cassert>
+#include <cstring>
 #include <tuple>
 #include <type_traits>
 
@@ -12,11 +13,24 @@ namespace {
 constexpr unsigned kMinBucketBits = 8;
 constexpr unsigned kMaxBucketBits = 17;  // 512 KiB of index per family at most (see the .h)
 
+// The first `width` bits of an address (network byte order) as a number: two
+// big-endian loads rather than a loop over bytes, on the lookup path.
 template <class Key>
 Key key_of(const Address& a, unsigned width) {
-  Key k = 0;
-  for (unsigned i = 0; i < width / 8; ++i) k = (k << 8) | a.bytes[i];
-  return k;
+  if (width == 32) {
+    std::uint32_t k;
+    std::memcpy(&k, a.bytes.data(), 4);
+    if constexpr (std::endian::native == std::endian::little) k = __builtin_bswap32(k);
+    return static_cast<Key>(k);
+  }
+  std::uint64_t high, low;
+  std::memcpy(&high, a.bytes.data(), 8);
+  std::memcpy(&low, a.bytes.data() + 8, 8);
+  if constexpr (std::endian::native == std::endian::little) {
+    high = __builtin_bswap64(high);
+    low = __builtin_bswap64(low);
+  }
+  return static_cast<Key>((static_cast<unsigned __int128>(high) << 64) | low);
 }
 
 template <class Key>
@@ -54,9 +68,9 @@ Prefix prefix_from(Key start, std::uint8_t length, unsigned width) {
 
 NetblockTable::NetblockTable() {
   // An empty table: one range per family covering everything, valued kNone.
-  v4_.ranges = {Range<std::uint32_t>::make(0, kNone)};
+  v4_.push(0, kNone);
   v4_.index(32);
-  v6_.ranges = {Range<Key6>::make(0, kNone)};
+  v6_.push(0, kNone);
   v6_.index(128);
 }
 
@@ -78,26 +92,23 @@ void NetblockTable::Items::add(const Prefix& prefix, std::uint32_t payload, std:
 namespace {
 
 // Writes the ranges, merging a range into its predecessor when both carry one value.
-template <class Key>
+template <class Key, class Ranges>
 class VectorSink {
  public:
-  using Range = NetblockTable::Range<Key>;
-  using Vector = std::vector<Range, HugePageAllocator<Range>>;
-  explicit VectorSink(Vector& ranges) : ranges_(ranges) {
-    ranges_.push_back(Range::make(0, NetblockTable::kNone));
-  }
+  explicit VectorSink(Ranges& r) : r_(r) { r_.push(0, NetblockTable::kNone); }
   void emit(Key at, std::uint32_t value) {
-    if (ranges_.back().key() == at) {
-      ranges_.back().value = value;
+    const std::size_t last = r_.ranges.size() - 1;
+    if (r_.key(last) == at) {
+      r_.ranges.back().value = value;
       // The overwrite may make this range equal to its predecessor: merge them.
-      if (ranges_.size() > 1 && ranges_[ranges_.size() - 2].value == value) ranges_.pop_back();
-    } else if (ranges_.back().value != value) {
-      ranges_.push_back(Range::make(at, value));
+      if (last > 0 && r_.ranges[last - 1].value == value) r_.pop();
+    } else if (r_.ranges.back().value != value) {
+      r_.push(at, value);
     }
   }
 
  private:
-  Vector& ranges_;
+  Ranges& r_;
 };
 
 // Counts the ranges VectorSink would write, merging alike, keeping only the last two.
@@ -196,7 +207,7 @@ NetblockTable::Ranges<Key> NetblockTable::build_family(
   // Second sweep: the ranges, into vectors of the size counted.
   Ranges<Key> r;
   r.ranges.reserve(counter.count());
-  VectorSink<Key> sink(r.ranges);
+  VectorSink<Key, Ranges<Key>> sink(r);
   sweep<Key>(
       items, width, sink, [](const Item<Key>& it, std::uint32_t) { return it.payload; },
       [](const Item<Key>&, const Item<Key>&) {});
@@ -226,16 +237,59 @@ NetblockTable NetblockTable::build(Items items, const Combine& combine,
 }
 
 template <class Key>
+Key NetblockTable::Ranges<Key>::key(std::size_t i) const {
+  if constexpr (std::is_same_v<Key, Key6>) {
+    return (Key6{ranges[i].high} << 64) | lows[ranges[i].low];
+  } else {
+    return ranges[i].start;
+  }
+}
+
+template <class Key>
+bool NetblockTable::Ranges<Key>::at_or_before(std::size_t i, Key k) const {
+  if constexpr (std::is_same_v<Key, Key6>) {
+    const auto high = static_cast<std::uint64_t>(k >> 64);
+    if (ranges[i].high != high) return ranges[i].high < high;
+    return lows[ranges[i].low] <= static_cast<std::uint64_t>(k);
+  } else {
+    return ranges[i].start <= k;
+  }
+}
+
+template <class Key>
+void NetblockTable::Ranges<Key>::push(Key start, std::uint32_t value) {
+  if constexpr (std::is_same_v<Key, Key6>) {
+    const auto low = static_cast<std::uint64_t>(start);
+    std::uint32_t at = 0;
+    if (low != 0) {
+      at = static_cast<std::uint32_t>(lows.size());
+      lows.push_back(low);
+    }
+    ranges.push_back({static_cast<std::uint64_t>(start >> 64), value, at});
+  } else {
+    ranges.push_back({start, value});
+  }
+}
+
+template <class Key>
+void NetblockTable::Ranges<Key>::pop() {
+  if constexpr (std::is_same_v<Key, Key6>) {
+    if (ranges.back().low != 0) lows.pop_back();  // lows are kept in range order
+  }
+  ranges.pop_back();
+}
+
+template <class Key>
 void NetblockTable::Ranges<Key>::index(unsigned width) {
   const std::size_t n = ranges.size();
   assert(n < kDirect);  // a range index must not look like a tagged value
   // The span: the leading bits shared by every start after the first.
-  const unsigned common = n < 2 ? 0 : leading_zeros(ranges[1].key() ^ ranges[n - 1].key(), width);
+  const unsigned common = n < 2 ? 0 : leading_zeros(key(1) ^ key(n - 1), width);
   const unsigned bits = std::min(std::clamp<unsigned>(static_cast<unsigned>(std::bit_width(n)),
                                                       kMinBucketBits, kMaxBucketBits),
                                  width - common);
   span_mask = common == 0 ? Key{0} : ~Key{0} << (width - common);
-  span_prefix = n < 2 ? Key{0} : ranges[1].key() & span_mask;
+  span_prefix = n < 2 ? Key{0} : key(1) & span_mask;
   shift = width - common - bits;
   bucket_mask = (Key{1} << bits) - 1;
 
@@ -245,8 +299,8 @@ void NetblockTable::Ranges<Key>::index(unsigned width) {
   std::size_t range = 0;  // the range holding the first key of bucket b
   for (std::size_t b = 0; b < count; ++b) {
     const Key first = span_prefix | (static_cast<Key>(b) << shift);
-    while (range + 1 < n && ranges[range + 1].key() <= first) ++range;
-    const bool crossed = range + 1 < n && ranges[range + 1].key() <= (first | bucket_size_1);
+    while (range + 1 < n && key(range + 1) <= first) ++range;
+    const bool crossed = range + 1 < n && key(range + 1) <= (first | bucket_size_1);
     const std::uint32_t value = ranges[range].value;
     // kNone is stored as kDirect | 0; a value too big for the tag is searched for.
     if (!crossed && (value == kNone || value < kDirect - 1)) {
@@ -269,21 +323,22 @@ std::uint32_t NetblockTable::Ranges<Key>::find(Key key) const noexcept {
   const std::size_t n = ranges.size();
   std::size_t lo = entry;
   std::size_t hi = lo + 1;
-  for (std::size_t step = 1; hi < n && ranges[hi].key() <= key; step *= 2) {
+  for (std::size_t step = 1; hi < n && at_or_before(hi, key); step *= 2) {
     lo = hi;
     hi = lo + 2 * step;
   }
   hi = std::min(hi, n);
   while (hi - lo > 1) {
     const std::size_t mid = lo + (hi - lo) / 2;
-    (ranges[mid].key() <= key ? lo : hi) = mid;
+    (at_or_before(mid, key) ? lo : hi) = mid;
   }
   return ranges[lo].value;
 }
 
 template <class Key>
 std::size_t NetblockTable::Ranges<Key>::memory_bytes() const {
-  return ranges.capacity() * sizeof(Range<Key>) + buckets.capacity() * sizeof(std::uint32_t);
+  return ranges.capacity() * sizeof(Range<Key>) + lows.capacity() * sizeof(std::uint64_t) +
+         buckets.capacity() * sizeof(std::uint32_t);
 }
 
 std::uint32_t NetblockTable::lookup(const Address& a) const noexcept {

@@ -61,14 +61,13 @@ class NetblockTable {
   using OnDuplicateItem = std::function<void(const Duplicate&)>;
 
   // One range of addresses: its first address, and the value from there up to the
-  // next range's first address. 8 bytes for IPv4; 24 for IPv6 (two 64-bit halves,
-  // not an __int128, whose 16-byte alignment would make it 32).
+  // next range's first address. 8 bytes for IPv4. 16 for IPv6 (see below): the high
+  // 64 bits of the first address, and where its low 64 bits are kept, so that the few
+  // ranges a lookup searches share one or two cache lines.
   template <class Key>
   struct Range {
     Key start;
     std::uint32_t value;
-    Key key() const { return start; }
-    static Range make(Key k, std::uint32_t v) { return {k, v}; }
   };
 
   NetblockTable();
@@ -98,13 +97,18 @@ class NetblockTable {
   // value beside it.
   template <class Key>
   struct Ranges {
-    std::vector<Range<Key>, HugePageAllocator<Range<Key>>> ranges;  // by start; [0].key() == 0
+    std::vector<Range<Key>, HugePageAllocator<Range<Key>>> ranges;  // by start; key(0) == 0
+    std::vector<std::uint64_t> lows{0};  // IPv6: the low halves that are not 0 ([0] is 0)
     std::vector<std::uint32_t, HugePageAllocator<std::uint32_t>> buckets;  // see find()
     Key span_mask = 0;    // the leading bits of the span...
     Key span_prefix = 0;  // ...and their value
     unsigned shift = 0;   // a key in the span: bucket (key >> shift) & bucket_mask
     Key bucket_mask = 0;
 
+    Key key(std::size_t i) const;                     // the first address of ranges[i]
+    bool at_or_before(std::size_t i, Key key) const;  // key(i) <= key, reading no more than needed
+    void push(Key start, std::uint32_t value);
+    void pop();
     void index(unsigned width);  // sets the span and the buckets from the ranges
     std::uint32_t find(Key key) const noexcept;
     std::size_t memory_bytes() const;
@@ -120,15 +124,13 @@ class NetblockTable {
   Ranges<Key6> v6_;
 };
 
+// A prefix up to /64 starts and ends on a multiple of 2^64, so most IPv6 ranges have
+// low halves of 0: `low` is 0 for them, else an index into Ranges::lows.
 template <>
 struct NetblockTable::Range<NetblockTable::Key6> {
   std::uint64_t high;
-  std::uint64_t low;
   std::uint32_t value;
-  Key6 key() const { return (Key6{high} << 64) | low; }
-  static Range make(Key6 k, std::uint32_t v) {
-    return {static_cast<std::uint64_t>(k >> 64), static_cast<std::uint64_t>(k), v};
-  }
+  std::uint32_t low;
 };
 
 }  // namespace tlsgate::policy
