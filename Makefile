@@ -76,12 +76,12 @@ BENCH_TOOLS := $(BUILD)/tlsgate $(BUILD)/lookup_bench $(BUILD)/gen_networks
 # included, every answer checked) so that they never rot; no timing is asserted.
 bench-smoke: $(BENCH_TOOLS)
 	t/bench/need-tools.sh
-	t/bench/lookup.sh --smoke
+	BUILD=$(BUILD) t/bench/lookup.sh --smoke
 
 # Every figure of BENCHMARKS.md, measured side by side in one run (a few minutes).
 bench: $(BENCH_TOOLS)
 	t/bench/need-tools.sh
-	t/bench/lookup.sh
+	BUILD=$(BUILD) t/bench/lookup.sh
 
 unit: $(BUILD)/unit_tests
 	cd t/unit && ../../$(BUILD)/unit_tests --gtest_brief=1

@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-build=build
+build=${BUILD:-build}  # the Makefile passes its BUILD
 out=$build/bench
 if [[ ${1:-} == --smoke ]]; then
     smoke=1
