@@ -3,7 +3,6 @@
 #   make deps     install the build and test dependencies (Debian 12, apt-get)
 #   make check    install what is needed, build, run every test
 #   make format   clang-format the sources
-#   make bench    the benchmarks of BENCHMARKS.md (make check runs a tiny size of each)
 
 CXX      ?= g++
 CXXSTD   := -std=c++20
