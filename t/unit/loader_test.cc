@@ -465,6 +465,46 @@ TEST(LoaderFiles, NetworksFileWithCommentsAndBlankLines) {
   EXPECT_EQ(p.source_count(), 1u);
 }
 
+// A networks_file larger than the reader's buffer, with a line longer than it, and
+// netblocks from files and `networks` values interleaved: every duplicate still names
+// the right FILE:LINE on both sides.
+TEST(LoaderFiles, BigFilesKeepTheirLineNumbers) {
+  TempDir dir;
+  std::string big = "#" + std::string(600000, 'x') + "\n";  // line 1
+  for (int i = 0; i < 20000; ++i) {                         // lines 2-20001
+    big += "10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256) + "\n";
+  }
+  big += "192.0.2.0/24";  // line 20002, no final newline
+  dir.write("a.txt", big);
+  dir.write("b.txt", "\n\n192.0.2.0/24\n");
+  const LoadResult r = load_policy_text(
+      "[source a]\n"
+      "networks_file = a.txt\n"
+      "[source b]\n"
+      "networks = 198.51.100.0/24, 10.0.0.5\n"
+      "networks_file = b.txt\n"
+      "[source c]\n"
+      "networks = 198.51.100.0/24\n",
+      kFile, dir.path());
+  const std::string d = dir.path();
+  EXPECT_THAT(
+      error_strings(r.errors),
+      ElementsAre(d + "/b.txt:3: 192.0.2.0/24 is already in [source a] at " + d + "/a.txt:20002",
+                  "test.ini:4: 10.0.0.5/32 is already in [source a] at " + d + "/a.txt:7",
+                  "test.ini:7: 198.51.100.0/24 is already in [source b] at test.ini:4"));
+
+  dir.write("b.txt", "\n");
+  const LoadResult ok = load_ok(
+      "[source a]\nnetworks_file = a.txt\n[source b]\nnetworks = 198.51.100.0/24\n"
+      "networks_file = b.txt\n",
+      dir.path());
+  ASSERT_NE(ok.policy, nullptr);
+  EXPECT_EQ(ok.policy->netblock_count(), 20002u);
+  EXPECT_EQ(ok.policy->rule_for(addr("10.0.78.31")).source, "a");  // line 20001
+  EXPECT_EQ(ok.policy->rule_for(addr("10.0.78.32")).source, "default");
+  EXPECT_EQ(ok.policy->rule_for(addr("192.0.2.77")).source, "a");
+}
+
 TEST(LoaderFiles, SamePrefixTwiceInOneSourceIsFine) {
   TempDir dir;
   dir.write("list.txt", "192.0.2.0/24\n2001:db8::/32\n");
