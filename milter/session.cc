@@ -29,8 +29,16 @@ void Session::on_tls_macros(const MacroGetter& get) {
   macros_.tls_version = get_or_empty(get, "{tls_version}");
   macros_.cipher = get_or_empty(get, "{cipher}");
   macros_.cipher_bits = get_or_empty(get, "{cipher_bits}");
-  macros_.cert_subject = get_or_empty(get, "{cert_subject}");
-  macros_.cert_issuer = get_or_empty(get, "{cert_issuer}");
+  if (mta_is_postfix_) {
+    macros_.cert_subject = get_or_empty(get, "{cert_subject}");
+    macros_.cert_issuer = get_or_empty(get, "{cert_issuer}");
+  } else {
+    // Sendmail: the CNs, as Postfix gives them, so that one client_cert_issuer
+    // and one log line serve both MTAs; xtext-encoded ("tlsgate+20test+20CA").
+    // {cert_subject}/{cert_issuer} hold the full DNs ("/O=.../CN=...").
+    macros_.cert_subject = policy::xtext_decode(get_or_empty(get, "{cn_subject}"));
+    macros_.cert_issuer = policy::xtext_decode(get_or_empty(get, "{cn_issuer}"));
+  }
   macros_.verify = get_or_empty(get, "{verify}");
 }
 

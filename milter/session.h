@@ -24,12 +24,16 @@ using DecisionSink = std::function<void(Severity, const LogRecord&)>;
 
 // The macros tlsgate asks for at each stage (smfi_setsymlist). Each list
 // replaces the MTA's own list for that stage, so each names all it needs.
+// {cert_subject}/{cert_issuer} are the certificate's CNs on Postfix; Sendmail
+// sends its full DNs there and the CNs in {cn_subject}/{cn_issuer}. An MTA
+// leaves out what it does not know.
 inline constexpr const char* kConnectMacros = "{daemon_name} v";
 inline constexpr const char* kHeloMacros =
-    "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify}";
+    "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {cn_subject} "
+    "{cn_issuer} {verify}";
 inline constexpr const char* kMailMacros =
-    "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify} "
-    "{auth_type} {auth_authen} {i}";
+    "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {cn_subject} "
+    "{cn_issuer} {verify} {auth_type} {auth_authen} {i}";
 inline constexpr const char* kEomMacros = "{i}";
 
 struct Outcome {

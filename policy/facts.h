@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "policy/tls.h"
@@ -39,5 +40,11 @@ SessionFacts facts_from_macros(const MacroValues& m, bool cert_verified_by_mta =
 
 // PLAIN and LOGIN send the password itself; compared case-insensitively.
 bool is_plaintext_mechanism(std::string_view mechanism);
+
+// Decodes xtext (RFC 3461 section 4): "+XX" (two hex digits) is the byte 0xXX.
+// Sendmail xtext-encodes the certificate names it gives milters ({cn_subject}
+// "ops+2Brelay+20+3D+201", {cert_issuer} "/O=tlsgate+20test/CN=..."). A "+"
+// not followed by two hex digits is kept as it is; so is every other byte.
+std::string xtext_decode(std::string_view text);
 
 }  // namespace tlsgate::policy

@@ -171,6 +171,40 @@ INSTANTIATE_TEST_SUITE_P(
                       MechanismCase{"LOGINLOGIN", false}));
 
 // ---------------------------------------------------------------------------
+// xtext (RFC 3461): how Sendmail encodes certificate names in its macros.
+
+struct XtextCase {
+  std::string name;
+  std::string in;
+  std::string out;
+};
+
+void PrintTo(const XtextCase& c, std::ostream* os) { *os << c.name; }
+
+class Xtext : public ::testing::TestWithParam<XtextCase> {};
+
+TEST_P(Xtext, Decode) { EXPECT_EQ(xtext_decode(GetParam().in), GetParam().out); }
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, Xtext,
+    ::testing::Values(
+        XtextCase{"empty", "", ""},
+        XtextCase{"plain", "client.example.test", "client.example.test"},
+        // What Sendmail 8.17 sent for the test CA and certificates (sendmail-e2e.sh).
+        XtextCase{"sendmail_cn_issuer", "tlsgate+20test+20CA", "tlsgate test CA"},
+        XtextCase{"sendmail_dn", "/O=tlsgate+20test/CN=tlsgate+20test+20CA",
+                  "/O=tlsgate test/CN=tlsgate test CA"},
+        XtextCase{"plus_equals_paren", "ops+2Brelay+20+3D+201+20(test+29", "ops+relay = 1 (test)"},
+        XtextCase{"lowercase_hex", "a+2bb", "a+b"},
+        XtextCase{"encoded_plus_then_hex", "+2B41", "+41"},  // decoded once, not twice
+        XtextCase{"control_and_high_bytes", "x+0Ay+00z+FF", "x\ny\0z\xff"s},
+        // Not xtext: kept as they are, never a crash.
+        XtextCase{"lone_plus", "a+b", "a+b"}, XtextCase{"plus_at_end", "ab+", "ab+"},
+        XtextCase{"plus_one_digit_at_end", "ab+4", "ab+4"},
+        XtextCase{"plus_non_hex", "+G1+1G", "+G1+1G"}, XtextCase{"plus_plus", "++41", "+A"}),
+    [](const auto& info) { return info.param.name; });
+
+// ---------------------------------------------------------------------------
 // Hostile macro values: never a crash, never a refusal turned into an accept.
 
 std::vector<std::string> hostile_values() {
