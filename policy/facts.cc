@@ -15,6 +15,15 @@ bool is_plaintext_mechanism(std::string_view mechanism) {
   return iequals(mechanism, "PLAIN") || iequals(mechanism, "LOGIN");
 }
 
+void AuthHistory::observe(Stage stage, bool tls_active, bool authenticated) {
+  if (!authenticated) {
+    auth_before_tls_ = false;
+  } else if (!tls_active || (stage == Stage::helo && !tls_seen_)) {
+    auth_before_tls_ = true;
+  }
+  tls_seen_ = tls_seen_ || tls_active;
+}
+
 std::string xtext_decode(std::string_view text) {
   auto hex = [](char c) -> int {
     if (c >= '0' && c <= '9') return c - '0';
