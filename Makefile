@@ -4,6 +4,7 @@
 #   make check    install what is needed, build, run every test
 #   make demo     tlsgate with the example rules in front of a real Postfix
 #   make format   clang-format the sources
+#   make install  install (PREFIX, SYSCONFDIR, SYSTEMDUNITDIR, ..., DESTDIR: see below)
 
 CXX      ?= g++
 CXXSTD   := -std=c++20
@@ -27,8 +28,27 @@ UNIT_OBJ   := $(UNIT_SRC:%.cc=$(BUILD)/%.o)
 
 # Debian packages the build and the tests need.
 DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev libgtest-dev clang-format
+# ... and check-install: man page lint, unit and sysusers/tmpfiles checks, logrotate -d,
+# m4 + Sendmail's cf files to expand the .mc snippet.
+DEPS += mandoc groff-base systemd logrotate m4 sendmail-cf
 
-.PHONY: all deps check unit golden format format-check clean demo bench bench-smoke check-integration
+# Installation. `make install` never overwrites $(SYSCONFDIR)/tlsgate/tlsgate.ini (nor
+# legacy-networks.txt): the example goes there only if there is none, and always
+# beside it as tlsgate.ini.example. The unit gets $(SBINDIR) and $(SYSCONFDIR).
+PREFIX         = /usr/local
+SBINDIR        = $(PREFIX)/sbin
+MANDIR         = $(PREFIX)/share/man
+DOCDIR         = $(PREFIX)/share/doc/tlsgate
+SYSCONFDIR     = /etc
+CONFDIR        = $(SYSCONFDIR)/tlsgate
+LOGROTATEDIR   = $(SYSCONFDIR)/logrotate.d
+SYSTEMDUNITDIR = $(PREFIX)/lib/systemd/system
+SYSUSERSDIR    = $(PREFIX)/lib/sysusers.d
+TMPFILESDIR    = $(PREFIX)/lib/tmpfiles.d
+INSTALL        = install
+
+.PHONY: all deps check unit golden format format-check clean demo bench bench-smoke check-integration \
+        install uninstall check-install check-systemd
 
 all: $(BUILD)/tlsgate
 
@@ -57,7 +77,7 @@ deps:
 	fi
 
 check: deps
-	$(MAKE) unit golden bench-smoke format-check check-integration
+	$(MAKE) unit golden bench-smoke format-check check-install check-integration
 
 # Real Postfix and Sendmail (podman containers), real TLS/SASL, rsyslog, swaks;
 # needs root. The scripts install what they need (podman, debootstrap, swaks, ...)
@@ -94,6 +114,69 @@ format-check:
 demo: deps
 	$(MAKE) all
 	t/integration/demo.sh
+
+# The example configuration files, installed as NAME.example always and as NAME only if
+# absent; uninstall removes NAME only if it is still the example.
+EXAMPLE_CONFIGS := tlsgate.ini legacy-networks.txt
+
+install: $(BUILD)/tlsgate
+	$(INSTALL) -D -m 0755 $(BUILD)/tlsgate $(DESTDIR)$(SBINDIR)/tlsgate
+	$(INSTALL) -D -m 0644 contrib/man/tlsgate.8 $(DESTDIR)$(MANDIR)/man8/tlsgate.8
+	$(INSTALL) -D -m 0644 contrib/man/tlsgate.ini.5 $(DESTDIR)$(MANDIR)/man5/tlsgate.ini.5
+	@for f in $(EXAMPLE_CONFIGS); do \
+	  echo "$(INSTALL) -D -m 0644 etc/$$f $(DESTDIR)$(CONFDIR)/$$f.example"; \
+	  $(INSTALL) -D -m 0644 etc/$$f $(DESTDIR)$(CONFDIR)/$$f.example || exit 1; \
+	  if [ -e $(DESTDIR)$(CONFDIR)/$$f ]; then \
+	    echo "keeping $(DESTDIR)$(CONFDIR)/$$f (the new example is $$f.example)"; \
+	  else \
+	    echo "$(INSTALL) -m 0644 etc/$$f $(DESTDIR)$(CONFDIR)/$$f"; \
+	    $(INSTALL) -m 0644 etc/$$f $(DESTDIR)$(CONFDIR)/$$f || exit 1; \
+	  fi; \
+	done
+	@mkdir -p $(BUILD)/contrib
+	sed -e 's|/usr/sbin/tlsgate|$(SBINDIR)/tlsgate|g' -e 's|/etc/tlsgate/|$(CONFDIR)/|g' \
+	  contrib/systemd/tlsgate.service >$(BUILD)/contrib/tlsgate.service
+	$(INSTALL) -D -m 0644 $(BUILD)/contrib/tlsgate.service $(DESTDIR)$(SYSTEMDUNITDIR)/tlsgate.service
+	$(INSTALL) -D -m 0644 contrib/systemd/tlsgate.sysusers $(DESTDIR)$(SYSUSERSDIR)/tlsgate.conf
+	$(INSTALL) -D -m 0644 contrib/systemd/tlsgate.tmpfiles $(DESTDIR)$(TMPFILESDIR)/tlsgate.conf
+	$(INSTALL) -D -m 0644 contrib/logrotate/tlsgate $(DESTDIR)$(LOGROTATEDIR)/tlsgate
+	$(INSTALL) -D -m 0644 contrib/postfix/main.cf $(DESTDIR)$(DOCDIR)/examples/postfix-main.cf
+	$(INSTALL) -D -m 0644 contrib/sendmail/tlsgate.mc $(DESTDIR)$(DOCDIR)/examples/sendmail-tlsgate.mc
+
+# Removes what install put, except a configuration that differs from the example it
+# was installed as (it was edited): that stays, and so does its directory.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/tlsgate \
+	  $(DESTDIR)$(MANDIR)/man8/tlsgate.8 $(DESTDIR)$(MANDIR)/man5/tlsgate.ini.5 \
+	  $(DESTDIR)$(SYSTEMDUNITDIR)/tlsgate.service \
+	  $(DESTDIR)$(SYSUSERSDIR)/tlsgate.conf $(DESTDIR)$(TMPFILESDIR)/tlsgate.conf \
+	  $(DESTDIR)$(LOGROTATEDIR)/tlsgate \
+	  $(DESTDIR)$(DOCDIR)/examples/postfix-main.cf $(DESTDIR)$(DOCDIR)/examples/sendmail-tlsgate.mc
+	@for f in $(EXAMPLE_CONFIGS); do \
+	  installed=$(DESTDIR)$(CONFDIR)/$$f; \
+	  example=$$installed.example; [ -e $$example ] || example=etc/$$f; \
+	  if [ -e $$installed ] && ! cmp -s $$installed $$example; then \
+	    echo "keeping $$installed: it differs from the example (edited)"; \
+	  else \
+	    echo "rm -f $$installed"; rm -f $$installed; \
+	  fi; \
+	  echo "rm -f $$installed.example"; rm -f $$installed.example; \
+	done
+	@for d in $(DESTDIR)$(CONFDIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR); do \
+	  if [ -d $$d ] && rmdir $$d 2>/dev/null; then echo "rmdir $$d"; fi; \
+	done
+
+# make install into a temporary DESTDIR and check the result: file list, modes, man
+# page lint, systemd-analyze verify, logrotate -d, the Sendmail snippet through m4,
+# a kept configuration, and an uninstall that leaves nothing.
+check-install: $(BUILD)/tlsgate
+	t/install/run.sh
+
+# The installed unit under a real systemd (PID 1 of a podman container): start, the
+# dropped privileges, reload, logrotate, a bad file, a unix socket, stop. Not yet part
+# of `make check` (podman, an image build).
+check-systemd: $(BUILD)/tlsgate
+	t/install/systemd-container.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -20,6 +20,13 @@ bool PolicyStore::reload() {
     const auto n = loaded.errors.size();
     log(Severity::error, "reload failed: " + std::to_string(n) + (n == 1 ? " error" : " errors") +
                              " in " + config_path_ + "; the previous policy stays in force");
+    // logrotate moved the file away and signalled: reopen it all the same, or
+    // rows would go on into the rotated file until a reload succeeds.
+    std::string error;
+    if (const auto running = current();
+        running && !accounting_.open(running->milter().accounting_file, error)) {
+      log(Severity::error, error);
+    }
     return false;
   }
   const auto& p = *loaded.policy;

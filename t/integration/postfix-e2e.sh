@@ -242,6 +242,7 @@ tg_check "the accounting file was reopened: a new file with a header and 1 row" 
 cp "$work/tlsgate.ini" "$work/good.ini"
 printf '[source broken]\nnetworks = 192.0.2.1/24\nrequire_starttls = perhaps\n' >>"$work/tlsgate.ini"
 bad=$(($(wc -l <"$work/good.ini") + 2)) # the line of the bad prefix
+mv "$work/accounting.csv" "$work/accounting.csv.2"
 kill -USR1 "$milter_pid"
 tg_check "a broken file: the bad prefix logged with file:line" \
     tg_syslog_wait "tlsgate\[$milter_pid\]: config error: $work/tlsgate\.ini:$bad: 192\.0\.2\.1/24: host bits set; perhaps 192\.0\.2\.0/24" 10
@@ -254,6 +255,7 @@ scenario reload-broken-keeps-rule 127.0.0.2 "530 5.7.0" "reject starttls_require
 scenario reload-broken-still-accepts 127.0.0.2 accept "accept - open none" \
     -- swaks $(from 127.0.0.2) --tls
 tg_check "tlsgate still running after the broken reload" kill -0 "$milter_pid"
+tg_check "the accounting file was reopened all the same: header and 2 rows" check_csv "$work/accounting.csv" 2
 
 cp "$work/good.ini" "$work/tlsgate.ini"
 write_config "$work/tlsgate.ini"
