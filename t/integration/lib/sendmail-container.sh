@@ -14,6 +14,9 @@
 #   and, passed on to the container when set: SMTP_LISTEN MILTER_FLAGS
 #   MILTER_TIMEOUTS MAIL_DOMAIN MYHOSTNAME SASL_MECHS AUTH_OPTIONS
 #   TLS_ASK_CCERT MC_EXTRA (see contrib/docker/sendmail/entrypoint.sh)
+#   MILTER_SOCKET_DIR  a host directory mounted at /run/tlsgate in the
+#                container, for a milter on a unix socket:
+#                MILTER=unix:/run/tlsgate/NAME.sock
 #   TG_SM_NAME   container name [tlsgate-sendmail-$SMTP_PORT]
 #   TG_SM_DIR    host directory for certificates, log and mail [mktemp]
 #   TG_SM_KEEP=1 keep TG_SM_DIR at stop (debugging)
@@ -61,15 +64,17 @@ sm_start() {
         AUTH_OPTIONS TLS_ASK_CCERT MC_EXTRA; do
         [[ -n ${!v+x} ]] && envs+=(-e "$v=${!v}")
     done
+    local -a mounts=(-v "$dir/tls:/etc/tlsgate/tls:ro" -v "$dir/log:/var/log/tlsgate"
+        -v "$dir/mail:/var/mail/tlsgate")
+    [[ -n ${MILTER_SOCKET_DIR:-} ]] && mounts+=(-v "$MILTER_SOCKET_DIR:/run/tlsgate")
     local ul
     mapfile -t ul < <(tg_ulimit_args)
     # --hostname: Sendmail wants a qualified name for itself; the entrypoint
     # puts it in the container's /etc/hosts (no DNS here).
     tg_podman run -d --name "$name" --network host \
         --hostname "${MYHOSTNAME:-mx.${MAIL_DOMAIN:-example.test}}" "${ul[@]}" --pull=never \
-        --log-driver k8s-file --label "tlsgate.dir=$dir" "${envs[@]}" \
-        -v "$dir/tls:/etc/tlsgate/tls:ro" -v "$dir/log:/var/log/tlsgate" \
-        -v "$dir/mail:/var/mail/tlsgate" "$TG_SM_IMAGE" >/dev/null
+        --log-driver k8s-file --label "tlsgate.dir=$dir" "${envs[@]}" "${mounts[@]}" \
+        "$TG_SM_IMAGE" >/dev/null
     if ! pf_wait_banner "$name" "$port" 60; then
         sm_stop "$name" || true
         tg_die "Sendmail container did not come up"
