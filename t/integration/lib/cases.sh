@@ -129,9 +129,20 @@ scenario() {
     fi
 }
 
-_case_delivered() { grep -rlqF -- "tlsgate-case=$1;" "$(_case_mail_dir)" 2>/dev/null; }
+# The markers of every delivered message, read in one pass (one grep per case
+# and poll took seconds once there were a few dozen messages).
+declare -A _case_seen=()
+_case_scan() {
+    local m
+    _case_seen=()
+    while IFS= read -r m; do
+        _case_seen[${m#tlsgate-case=}]=1
+    done < <(grep -rhoE -- 'tlsgate-case=[^;[:space:]]+;' "$(_case_mail_dir)" 2>/dev/null | tr -d ';' | sort -u)
+}
+_case_delivered() { [[ -n ${_case_seen[$1]:-} ]]; }
 _case_all_delivered() {
     local n
+    _case_scan
     for n in "${_case_accepted[@]}"; do _case_delivered "$n" || return 1; done
 }
 
@@ -140,6 +151,7 @@ _case_all_delivered() {
 case_check_deliveries() {
     local n missing=() leaked=()
     tg_wait_for 30 "delivery of ${#_case_accepted[@]} accepted messages" _case_all_delivered || true
+    _case_scan
     for n in "${_case_accepted[@]}"; do _case_delivered "$n" || missing+=("$n"); done
     for n in "${_case_refused[@]}"; do _case_delivered "$n" && leaked+=("$n"); done
     tg_check "all ${#_case_accepted[@]} accepted messages delivered${missing:+ (missing: ${missing[*]})}" \
