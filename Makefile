@@ -82,13 +82,14 @@ deps:
 check: deps
 	$(MAKE) unit golden bench-smoke format-check check-install check-integration
 
-# Real Postfix (podman container), real TLS/SASL, rsyslog, swaks; needs root. The
-# scripts install what they need (podman, debootstrap, swaks, ...) and build the
-# container image on the first run.
+# Real Postfix and Sendmail (podman containers), real TLS/SASL, rsyslog, swaks;
+# needs root. The scripts install what they need (podman, debootstrap, swaks, ...)
+# and build the container images on the first run.
 check-integration: all
 	t/integration/daemon.sh
 	t/integration/smoke-container.sh
 	t/integration/postfix-e2e.sh
+	t/integration/sendmail-e2e.sh
 
 # The benchmarks need Postfix's postmap and GNU time; need-tools.sh installs them
 # (idempotent, starts no Postfix service).
