@@ -3,13 +3,33 @@
 #   make deps     install the build and test dependencies (Debian 12, apt-get)
 #   make check    install what is needed, build, run every test
 #   make format   clang-format the sources
+#   make check-asan / check-tsan   the unit tests under ASan+UBSan / TSan
+#   make SANITIZE=address|thread    build everything into build-asan/ or build-tsan/
 
 CXX      ?= g++
 CXXSTD   := -std=c++20
 WARNINGS := -Wall -Wextra -Werror
-CXXFLAGS ?= -O2 -g
 CPPFLAGS += -I. -MMD -MP
-BUILD    := build
+
+# SANITIZE=address (ASan + UBSan, build-asan/) or SANITIZE=thread (TSan, build-tsan/):
+# the same targets, built instrumented into their own directory, e.g.
+# `make SANITIZE=address` gives build-asan/tlsgate for the integration tests.
+SANITIZE ?=
+ifeq ($(SANITIZE),)
+  BUILD     := build
+  SAN_FLAGS :=
+  CXXFLAGS  ?= -O2 -g
+else ifeq ($(SANITIZE),address)
+  BUILD     := build-asan
+  SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+  CXXFLAGS  ?= -O1 -g
+else ifeq ($(SANITIZE),thread)
+  BUILD     := build-tsan
+  SAN_FLAGS := -fsanitize=thread
+  CXXFLAGS  ?= -O1 -g
+else
+  $(error SANITIZE must be empty, address or thread)
+endif
 
 POLICY_LIBS := $(shell pkg-config --libs inih libssl libcrypto 2>/dev/null || echo -linih -lssl -lcrypto)
 MILTER_LIBS := -lmilter -pthread
@@ -27,25 +47,26 @@ UNIT_OBJ   := $(UNIT_SRC:%.cc=$(BUILD)/%.o)
 # Debian packages the build and the tests need.
 DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev libgtest-dev clang-format
 
-.PHONY: all deps check unit golden format format-check clean demo bench bench-smoke check-integration
+.PHONY: all deps check unit golden format format-check clean demo bench bench-smoke check-integration \
+        check-asan check-tsan
 
 all: $(BUILD)/tlsgate
 
 $(BUILD)/%.o: %.cc
 	@mkdir -p $(@D)
-	$(CXX) $(CXXSTD) $(WARNINGS) $(CXXFLAGS) $(CPPFLAGS) -c $< -o $@
+	$(CXX) $(CXXSTD) $(WARNINGS) $(CXXFLAGS) $(SAN_FLAGS) $(CPPFLAGS) -c $< -o $@
 
 $(BUILD)/libpolicy.a: $(POLICY_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/tlsgate: $(MILTER_OBJ) $(BUILD)/libpolicy.a
-	$(CXX) $(CXXFLAGS) -o $@ $^ $(POLICY_LIBS) $(MILTER_LIBS)
+	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS) $(MILTER_LIBS)
 
 $(BUILD)/lookup_bench: $(BUILD)/t/bench/lookup_bench.o $(BUILD)/libpolicy.a
-	$(CXX) $(CXXFLAGS) -o $@ $^ $(POLICY_LIBS)
+	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS)
 
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/libpolicy.a
-	$(CXX) $(CXXFLAGS) -o $@ $^ $(POLICY_LIBS) $(GTEST_LIBS)
+	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS) $(GTEST_LIBS)
 
 # Idempotent: apt-get runs only when a package is missing.
 deps:
@@ -56,7 +77,15 @@ deps:
 	fi
 
 check: deps
-	$(MAKE) unit golden bench-smoke format-check
+	$(MAKE) unit golden bench-smoke format-check check-asan
+
+# The unit tests built with ASan + UBSan (any finding aborts the test run) and with
+# TSan. `make SANITIZE=... all` builds the daemon the same way for the integration tests.
+check-asan: deps
+	$(MAKE) SANITIZE=address unit
+
+check-tsan: deps
+	$(MAKE) SANITIZE=thread unit
 
 # Real Postfix (podman container), real TLS/SASL, rsyslog, swaks. Not yet part of
 # `make check`: it joins it with the full scenario matrix (issue: the milter).
@@ -90,6 +119,6 @@ demo:
 	@echo "Until then: build/tlsgate -n -c etc/tlsgate.ini and build/tlsgate --explain ADDR -c etc/tlsgate.ini"
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf build build-asan build-tsan
 
 -include $(BUILD)/t/bench/lookup_bench.d $(POLICY_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
