@@ -5,6 +5,7 @@
 #   make format   clang-format the sources
 #   make check-asan / check-tsan   the unit tests under ASan+UBSan / TSan
 #   make SANITIZE=address|thread    build everything into build-asan/ or build-tsan/
+#   make fuzz [FUZZ_SECONDS=N]      run each libFuzzer target in t/fuzz for N seconds
 
 CXX      ?= g++
 CXXSTD   := -std=c++20
@@ -44,11 +45,28 @@ POLICY_OBJ := $(POLICY_SRC:%.cc=$(BUILD)/%.o)
 MILTER_OBJ := $(MILTER_SRC:%.cc=$(BUILD)/%.o)
 UNIT_OBJ   := $(UNIT_SRC:%.cc=$(BUILD)/%.o)
 
-# Debian packages the build and the tests need.
-DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev libgtest-dev clang-format
+# Debian packages the build and the tests need (clang and its compiler-rt: libFuzzer).
+DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev libgtest-dev clang-format \
+        clang libclang-rt-14-dev
+
+# libFuzzer targets (t/fuzz/NAME.cc, seeds in t/fuzz/corpus/NAME/), built with clang,
+# ASan and UBSan into build-fuzz/. What a run finds goes to build-fuzz/corpus/NAME/
+# (the checked-in seeds are only read) and crashes to build-fuzz/crashes/.
+FUZZ_CXX      ?= clang++
+FUZZ_BUILD    := build-fuzz
+FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CXXFLAGS := -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN)
+FUZZ_SRC      := $(wildcard t/fuzz/*.cc)
+FUZZ_TARGETS  := $(notdir $(FUZZ_SRC:.cc=))
+# What the targets exercise: the policy engine, the log formats and the session
+# (none of which includes libmilter).
+FUZZ_LIB_SRC  := $(POLICY_SRC) milter/log_format.cc milter/session.cc
+FUZZ_LIB_OBJ  := $(FUZZ_LIB_SRC:%.cc=$(FUZZ_BUILD)/%.o)
+FUZZ_SECONDS  ?= 300
+FUZZ_SMOKE_SECONDS ?= 30
 
 .PHONY: all deps check unit golden format format-check clean demo bench bench-smoke check-integration \
-        check-asan check-tsan
+        check-asan check-tsan fuzz fuzz-smoke fuzz-build
 
 all: $(BUILD)/tlsgate
 
@@ -108,17 +126,42 @@ unit: $(BUILD)/unit_tests
 golden: $(BUILD)/tlsgate
 	t/golden/run.sh $(BUILD)/tlsgate
 
+FORMATTED := $(POLICY_SRC) $(MILTER_SRC) $(UNIT_SRC) $(BENCH_SRC) $(FUZZ_SRC) \
+             $(wildcard policy/*.h milter/*.h t/unit/*.h t/fuzz/*.h)
+
 format:
-	clang-format -i $(POLICY_SRC) $(MILTER_SRC) $(UNIT_SRC) $(BENCH_SRC) $(wildcard policy/*.h milter/*.h t/unit/*.h)
+	clang-format -i $(FORMATTED)
 
 format-check:
-	clang-format --dry-run --Werror $(POLICY_SRC) $(MILTER_SRC) $(UNIT_SRC) $(BENCH_SRC) $(wildcard policy/*.h milter/*.h t/unit/*.h)
+	clang-format --dry-run --Werror $(FORMATTED)
+
+# ---- fuzzing ----
+$(FUZZ_BUILD)/%.o: %.cc
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(CXXSTD) $(WARNINGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link $(CPPFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/libfuzzlib.a: $(FUZZ_LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/t/fuzz/%.o $(FUZZ_BUILD)/libfuzzlib.a
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $^ $(POLICY_LIBS)
+
+fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
+
+# Each target for FUZZ_SECONDS (default 300) s; `make fuzz-smoke`
+# for FUZZ_SMOKE_SECONDS (30) s. t/fuzz/run.sh prints each target's exec count.
+fuzz: deps fuzz-build
+	t/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: deps fuzz-build
+	t/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 
 demo:
 	@echo "make demo arrives with the milter (issue: enforce the rules on live Postfix sessions)."
 	@echo "Until then: build/tlsgate -n -c etc/tlsgate.ini and build/tlsgate --explain ADDR -c etc/tlsgate.ini"
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan $(FUZZ_BUILD)
 
 -include $(BUILD)/t/bench/lookup_bench.d $(POLICY_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_SRC:%.cc=$(FUZZ_BUILD)/%.d)
