@@ -83,7 +83,7 @@ $(BUILD)/tlsgate: $(MILTER_OBJ) $(BUILD)/libpolicy.a
 $(BUILD)/lookup_bench: $(BUILD)/t/bench/lookup_bench.o $(BUILD)/libpolicy.a
 	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS)
 
-$(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/libpolicy.a
+$(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/milter/log_format.o $(BUILD)/libpolicy.a
 	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS) $(GTEST_LIBS)
 
 # Idempotent: apt-get runs only when a package is missing.
