@@ -575,5 +575,22 @@ TEST(LoaderFiles, KeptNetblocksForExplain) {
   EXPECT_EQ(plain.policy->rule_for(addr("10.1.7.9")).source, "lab");
 }
 
+// Found by t/fuzz/fuzz_loader: a bare CR (or any control character) inside a value was
+// quoted into the error as is, so `tlsgate -n` printed a line that a terminal
+// overwrote, and a reload logged it raw. Errors print control characters as \xNN.
+TEST(LoaderErrorText, ControlCharactersInQuotedValuesArePrintedEscaped) {
+  const LoadResult r = load_policy_text(
+      "[source default]\nrequire_starttls = ye\rs\nclient_cert_subject = ok\n"
+      "[source a]\nnetworks = 10.0.0.0/8 \x1b[2J\n",
+      kFile, "");
+  EXPECT_THAT(error_strings(r.errors),
+              ElementsAre("test.ini:2: require_starttls: \"ye\\x0ds\" is not a boolean (yes or no)",
+                          "test.ini:5: \\x1b[2J: not an IPv4 or IPv6 address"));
+  // The message itself keeps the bytes; only its text form is escaped.
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_EQ(r.errors[0].message, "require_starttls: \"ye\rs\" is not a boolean (yes or no)");
+  EXPECT_EQ((ConfigError{"f\x7f.ini", 0, "tab\there"}.to_string()), "f\\x7f.ini: tab\\x09here");
+}
+
 }  // namespace
 }  // namespace tlsgate::policy
