@@ -14,6 +14,8 @@
 //    networks_file), LINE within it, as one line without control characters; errors
 //    sorted by line;
 //    a policy exactly when there is no error;
+//  - a text that loads, with an unknown key appended, gives an error (nothing in the
+//    file is silently ignored);
 //  - the text with CRLF line ends gives the same errors and the same policy (a text
 //    that already has CRs: loading it again gives the same);
 //  - a loaded policy: the rule for an address (table lookup) is the source of the
@@ -372,6 +374,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(first.fingerprint == windows.fingerprint,
                "CRLF line ends change the policy:\n%s\n---\n%s", first.fingerprint.c_str(),
                windows.fingerprint.c_str());
+  }
+
+  // Nothing is silently ignored: a file that loads, with an unknown key appended, no
+  // longer does (whatever section the key falls into).
+  if (first.errors.empty()) {
+    const std::string extended = text + "\nfuzz_unknown_key = 1\n";
+    const auto r = tlsgate::policy::load_policy_text(extended, "fuzz.ini", scratch);
+    FUZZ_CHECK(!r.errors.empty(), "an unknown key appended to a valid file is accepted");
   }
   return 0;
 }

@@ -273,7 +273,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   // Payloads are entry indexes here, so that lookups name the entry that matched.
   for (std::uint32_t i = 0; i < list.entries.size(); ++i) list.entries[i].payload = i;
-  check_table(list.entries, probes);
+  if (!list.entries.empty()) check_table(list.entries, probes);  // a build costs ~1 MB
 
   check_networks_file(text);
   return 0;
