@@ -592,5 +592,22 @@ TEST(LoaderErrorText, ControlCharactersInQuotedValuesArePrintedEscaped) {
   EXPECT_EQ((ConfigError{"f\x7f.ini", 0, "tab\there"}.to_string()), "f\\x7f.ini: tab\\x09here");
 }
 
+// Found while writing t/fuzz/fuzz_loader's "nothing is silently ignored" property: the
+// stand-in for a broken [header was a section *name* ("\x01broken", which C++ reads
+// as ESC "roken"), so a file whose header was that name had every key under it
+// skipped without a word and loaded as valid. Broken headers are now known by line.
+TEST(LoaderErrorText, NoSectionNameSilencesItsKeys) {
+  const LoadResult r = load_policy_text(
+      "[\x1b"
+      "roken]\nrequire_starttls = banana\n[broken]\nnetworks = 10.0.0.0/8\n"
+      "[source a\nmode = whatever\n",
+      kFile, "");
+  EXPECT_THAT(error_strings(r.errors),
+              ElementsAre(StartsWith("test.ini:1: unknown section [\\x1broken]"),
+                          StartsWith("test.ini:3: unknown section [broken]"),
+                          "test.ini:5: bad section header (expected [name])"));
+  EXPECT_EQ(r.policy, nullptr);
+}
+
 }  // namespace
 }  // namespace tlsgate::policy
