@@ -19,9 +19,9 @@
 //  - the text with CRLF line ends gives the same errors and the same policy (a text
 //    that already has CRs: loading it again gives the same);
 //  - a loaded policy: the rule for an address (table lookup) is the source of the
-//    longest listed netblock containing it (linear scan), or default; each chain
-//    starts with its source and ends with default; --explain's first line names the
-//    same source; every merged value is one the schema accepts.
+//    longest listed netblock containing it (linear scan), or default; its chain is
+//    the sections of the netblocks enclosing that one, then default; --explain's first line names
+//    the same source; every merged value is one the schema accepts.
 #include <stdlib.h>
 
 #include <algorithm>
@@ -189,6 +189,33 @@ void check_rule(const policy::Rule& r) {
   }
 }
 
+// The sections a client inherits through, from the listed netblocks alone: the longest
+// netblock containing it, then the longest one strictly enclosing that, and so on (a
+// section once however many of its netblocks nest), then default.
+std::vector<std::string> reference_chain(const policy::Policy& p, const Address& a) {
+  std::vector<std::string> chain;
+  const policy::NetblockOrigin* cur = nullptr;
+  for (;;) {
+    const policy::NetblockOrigin* next = nullptr;
+    for (const auto& n : p.netblocks()) {
+      if (cur != nullptr && n.prefix.length >= cur->prefix.length) continue;
+      if (!n.prefix.contains(cur != nullptr ? cur->prefix.address : a)) continue;
+      if (next == nullptr || n.prefix.length > next->prefix.length) next = &n;
+    }
+    if (next == nullptr) break;
+    if (chain.empty() || chain.back() != next->section) chain.push_back(next->section);
+    cur = next;
+  }
+  if (chain.empty() || chain.back() != "default") chain.push_back("default");
+  return chain;
+}
+
+std::string joined(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : " -> ") + w;
+  return out;
+}
+
 // Checks one load; returns its errors and fingerprint for comparison with another.
 struct Outcome {
   std::vector<std::string> errors;
@@ -240,6 +267,9 @@ Outcome check_load(std::string_view text, std::vector<Address>& probes, bool fin
     const std::string want = matched ? matched->section : "default";
     FUZZ_CHECK(rule.source == want, "%s is governed by %s, the longest netblock is %s's",
                a.to_string().c_str(), rule.source.c_str(), want.c_str());
+    const std::vector<std::string> chain = reference_chain(p, a);
+    FUZZ_CHECK(rule.chain == chain, "%s inherits through %s, the netblocks say %s",
+               a.to_string().c_str(), joined(rule.chain).c_str(), joined(chain).c_str());
     if (&a - probes.data() >= 12) continue;  // explain() copies every value: a few suffice
     const std::string explained = policy::explain(p, a, {});
     FUZZ_CHECK(explained.starts_with("source=" + rule.source + "\n"), "explain %s: %s",
