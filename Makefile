@@ -95,7 +95,7 @@ deps:
 	fi
 
 check: deps
-	$(MAKE) unit golden bench-smoke format-check check-asan
+	$(MAKE) unit golden bench-smoke format-check check-asan fuzz-smoke
 
 # The unit tests built with ASan + UBSan (any finding aborts the test run) and with
 # TSan. `make SANITIZE=... all` builds the daemon the same way for the integration tests.
@@ -148,7 +148,7 @@ $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/t/fuzz/%.o $(F
 
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
 
-# Each target for FUZZ_SECONDS (default 300) s; `make fuzz-smoke`
+# Each target for FUZZ_SECONDS (default 300) s; `make fuzz-smoke` (part of `make check`)
 # for FUZZ_SMOKE_SECONDS (30) s. t/fuzz/run.sh prints each target's exec count.
 fuzz: deps fuzz-build
 	t/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
