@@ -3,8 +3,9 @@
 # summary line per target (its exec count from -print_final_stats).
 #   t/fuzz/run.sh BUILD_DIR SECONDS TARGET...
 # The checked-in seeds (t/fuzz/corpus/TARGET/) are only read; what a run adds goes to
-# BUILD_DIR/corpus/TARGET/, crash inputs to BUILD_DIR/crashes/, the full output to
-# BUILD_DIR/logs/TARGET.log. t/fuzz/TARGET.options holds extra flags, one a line.
+# BUILD_DIR/corpus/TARGET/ (kept from run to run), or with FUZZ_FRESH=1 to an emptied
+# BUILD_DIR/smoke-corpus/TARGET/; crash inputs go to BUILD_DIR/crashes/, the full
+# output to BUILD_DIR/logs/TARGET.log. t/fuzz/TARGET.options holds extra flags.
 # Exit status: 0 if every target ran clean, 1 otherwise.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,6 +16,10 @@ mkdir -p "$build/crashes" "$build/logs"
 failed=()
 for target in "$@"; do
   corpus="$build/corpus/$target"
+  if [[ ${FUZZ_FRESH:-} == 1 ]]; then
+    corpus="$build/smoke-corpus/$target"
+    rm -rf "$corpus"
+  fi
   log="$build/logs/$target.log"
   mkdir -p "$corpus"
   options=()
