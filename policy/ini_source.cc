@@ -114,14 +114,19 @@ void parse_ini(std::string_view text, const std::string& file, const IniHandler&
     std::string_view content(line);  // the line without its line end
     if (content.ends_with('\n')) content.remove_suffix(1);
     if (content.ends_with('\r')) content.remove_suffix(1);
+    // A line left out is blanked, or if it was a [header, replaced by a broken one
+    // so that the keys under it are not blamed on the section before.
+    const bool header = is_header(content);
     bool replaced_header = false;
     if (line.find('\0') != std::string::npos) {
       errors.push_back({file, lineno, "NUL byte in line"});
-      line = "\n";
+      line = header ? kBrokenHeader : "\n";
+      replaced_header = header;
     } else if (content.size() > kMaxIniLine) {
       errors.push_back(
           {file, lineno, "line longer than " + std::to_string(kMaxIniLine) + " bytes"});
-      line = "\n";
+      line = header ? kBrokenHeader : "\n";
+      replaced_header = header;
     } else if (header_too_long(content)) {
       errors.push_back(
           {file, lineno,

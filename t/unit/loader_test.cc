@@ -609,5 +609,18 @@ TEST(LoaderErrorText, NoSectionNameSilencesItsKeys) {
   EXPECT_EQ(r.policy, nullptr);
 }
 
+// A header left out for a NUL byte or its length used to be blanked, so the keys under
+// it were filed into the section before and reported as set twice there.
+TEST(LoaderErrorText, KeysUnderARejectedHeaderAreNotBlamedOnTheSectionBefore) {
+  const std::string text =
+      "[source a]\nnetworks = 10.0.0.0/8\nrequire_starttls = yes\n"
+      "[source b\0]\nnetworks = 10.2.0.0/16\nrequire_starttls = no\n"s +
+      "[source " + std::string(kMaxIniLine, 'c') + "]\nnetworks = 10.3.0.0/16\n";
+  const LoadResult r = load_policy_text(text, kFile, "");
+  EXPECT_THAT(error_strings(r.errors), ElementsAre("test.ini:4: NUL byte in line",
+                                                   "test.ini:7: line longer than " +
+                                                       std::to_string(kMaxIniLine) + " bytes"));
+}
+
 }  // namespace
 }  // namespace tlsgate::policy
