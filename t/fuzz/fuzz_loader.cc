@@ -12,16 +12,15 @@
 // Properties:
 //  - never crashes; every error is FILE:LINE: message, FILE the config (or a
 //    networks_file), LINE within it, as one line without control characters; errors
-//    sorted by line;
-//    a policy exactly when there is no error;
+//    sorted by line; a policy exactly when there is no error;
 //  - a text that loads, with an unknown key appended, gives an error (nothing in the
 //    file is silently ignored);
 //  - the text with CRLF line ends gives the same errors and the same policy (a text
 //    that already has CRs: loading it again gives the same);
 //  - a loaded policy: the rule for an address (table lookup) is the source of the
 //    longest listed netblock containing it (linear scan), or default; its chain is
-//    the sections of the netblocks enclosing that one, then default; --explain's first line names
-//    the same source; every merged value is one the schema accepts.
+//    the sections of the netblocks enclosing that one, then default; --explain's
+//    first line names the same source; every merged value is one the schema accepts.
 #include <stdlib.h>
 
 #include <algorithm>
@@ -98,27 +97,6 @@ std::vector<std::string> error_strings(const LoadResult& r) {
   std::vector<std::string> out;
   for (const auto& e : r.errors) out.push_back(e.to_string());
   return out;
-}
-
-Address last_of(const policy::Prefix& p) {
-  Address a = p.address;
-  for (unsigned bit = p.length; bit < a.bit_width(); ++bit) {
-    a.bytes[bit / 8] |= static_cast<std::uint8_t>(0x80u >> (bit % 8));
-  }
-  return a;
-}
-
-// a + delta (+1 or -1) within its family; nullopt past either end.
-std::optional<Address> step(Address a, int delta) {
-  for (int i = static_cast<int>(a.bit_width() / 8) - 1; i >= 0; --i) {
-    auto& b = a.bytes[static_cast<std::size_t>(i)];
-    if (delta > 0 ? b != 0xff : b != 0) {
-      b = static_cast<std::uint8_t>(b + delta);
-      return a;
-    }
-    b = delta > 0 ? 0 : 0xff;
-  }
-  return std::nullopt;
 }
 
 // Addresses worth looking up: a few fixed ones, and the ends of the first listed

@@ -71,28 +71,6 @@ void check_address(std::string_view text) {
              back.c_str());
 }
 
-// The highest address of the prefix.
-Address last_of(const Prefix& p) {
-  Address a = p.address;
-  for (unsigned bit = p.length; bit < p.address.bit_width(); ++bit) {
-    a.bytes[bit / 8] |= static_cast<std::uint8_t>(0x80u >> (bit % 8));
-  }
-  return a;
-}
-
-// a + delta (delta = +1 or -1) within its family; nullopt past either end.
-std::optional<Address> step(Address a, int delta) {
-  for (int i = static_cast<int>(a.bit_width() / 8) - 1; i >= 0; --i) {
-    auto& b = a.bytes[static_cast<std::size_t>(i)];
-    if (delta > 0 ? b != 0xff : b != 0) {
-      b = static_cast<std::uint8_t>(b + delta);
-      return a;
-    }
-    b = delta > 0 ? 0 : 0xff;
-  }
-  return std::nullopt;
-}
-
 void check_prefix(std::string_view text) {
   auto parsed = policy::parse_prefix(text);
   if (auto* error = std::get_if<std::string>(&parsed)) {

@@ -1,5 +1,6 @@
 // Shared by the fuzz targets: property checks that abort (so that libFuzzer keeps the
-// input), and the small readers the targets use as oracles for the log formats.
+// input), the small readers the targets use as oracles for the log formats, and
+// address arithmetic for probing netblock edges.
 #pragma once
 
 #include <cstdio>
@@ -8,6 +9,9 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "policy/address.h"
+#include "policy/prefix.h"
 
 namespace tlsgate::fuzz {
 
@@ -111,6 +115,28 @@ inline std::optional<std::vector<std::string>> parse_csv_record(std::string_view
     ++i;
   }
   return fields;
+}
+
+// The highest address of a prefix.
+inline policy::Address last_of(const policy::Prefix& p) {
+  policy::Address a = p.address;
+  for (unsigned bit = p.length; bit < a.bit_width(); ++bit) {
+    a.bytes[bit / 8] |= static_cast<std::uint8_t>(0x80u >> (bit % 8));
+  }
+  return a;
+}
+
+// a + delta (+1 or -1) within its family; nullopt past either end.
+inline std::optional<policy::Address> step(policy::Address a, int delta) {
+  for (int i = static_cast<int>(a.bit_width() / 8) - 1; i >= 0; --i) {
+    auto& b = a.bytes[static_cast<std::size_t>(i)];
+    if (delta > 0 ? b != 0xff : b != 0) {
+      b = static_cast<std::uint8_t>(b + delta);
+      return a;
+    }
+    b = delta > 0 ? 0 : 0xff;
+  }
+  return std::nullopt;
 }
 
 }  // namespace tlsgate::fuzz
