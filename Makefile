@@ -5,13 +5,35 @@
 #   make demo     tlsgate with the example rules in front of a real Postfix
 #   make format   clang-format the sources
 #   make install  install (PREFIX, SYSCONFDIR, SYSTEMDUNITDIR, ..., DESTDIR: see below)
+#   make check-asan / check-tsan   the unit tests under ASan+UBSan / TSan
+#   make SANITIZE=address|thread    build everything into build-asan/ or build-tsan/
+#   make fuzz [FUZZ_SECONDS=N]      run each libFuzzer target in t/fuzz for N seconds
 
 CXX      ?= g++
 CXXSTD   := -std=c++20
 WARNINGS := -Wall -Wextra -Werror
-CXXFLAGS ?= -O2 -g
 CPPFLAGS += -I. -MMD -MP
-BUILD    := build
+
+# SANITIZE=address (ASan + UBSan, build-asan/) or SANITIZE=thread (TSan, build-tsan/):
+# the same targets, built instrumented into their own directory, e.g.
+# `make SANITIZE=address` gives build-asan/tlsgate for the integration tests. -O0: the
+# build is most of the cost, and -O0 halves it (the unit tests then take ~20 s).
+SANITIZE ?=
+ifeq ($(SANITIZE),)
+  BUILD     := build
+  SAN_FLAGS :=
+  CXXFLAGS  ?= -O2 -g
+else ifeq ($(SANITIZE),address)
+  BUILD     := build-asan
+  SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+  CXXFLAGS  ?= -O0 -g
+else ifeq ($(SANITIZE),thread)
+  BUILD     := build-tsan
+  SAN_FLAGS := -fsanitize=thread
+  CXXFLAGS  ?= -O0 -g
+else
+  $(error SANITIZE must be empty, address or thread)
+endif
 
 POLICY_LIBS := $(shell pkg-config --libs inih libssl libcrypto 2>/dev/null || echo -linih -lssl -lcrypto)
 MILTER_LIBS := -lmilter -pthread
@@ -26,8 +48,9 @@ POLICY_OBJ := $(POLICY_SRC:%.cc=$(BUILD)/%.o)
 MILTER_OBJ := $(MILTER_SRC:%.cc=$(BUILD)/%.o)
 UNIT_OBJ   := $(UNIT_SRC:%.cc=$(BUILD)/%.o)
 
-# Debian packages the build and the tests need.
-DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev libgtest-dev clang-format
+# Debian packages the build and the tests need (clang and its compiler-rt: libFuzzer).
+DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev libgtest-dev clang-format \
+        clang libclang-rt-14-dev
 # ... and check-install: man page lint, unit and sysusers/tmpfiles checks, logrotate -d,
 # m4 + Sendmail's cf files to expand the .mc snippet.
 DEPS += mandoc groff-base systemd logrotate m4 sendmail-cf
@@ -54,22 +77,22 @@ all: $(BUILD)/tlsgate
 
 $(BUILD)/%.o: %.cc
 	@mkdir -p $(@D)
-	$(CXX) $(CXXSTD) $(WARNINGS) $(CXXFLAGS) $(CPPFLAGS) -c $< -o $@
+	$(CXX) $(CXXSTD) $(WARNINGS) $(CXXFLAGS) $(SAN_FLAGS) $(CPPFLAGS) -c $< -o $@
 
 $(BUILD)/libpolicy.a: $(POLICY_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/tlsgate: $(MILTER_OBJ) $(BUILD)/libpolicy.a
-	$(CXX) $(CXXFLAGS) -o $@ $^ $(POLICY_LIBS) $(MILTER_LIBS)
+	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS) $(MILTER_LIBS)
 
 $(BUILD)/lookup_bench: $(BUILD)/t/bench/lookup_bench.o $(BUILD)/libpolicy.a
-	$(CXX) $(CXXFLAGS) -o $@ $^ $(POLICY_LIBS)
+	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS)
 
 $(BUILD)/gen_networks: $(BUILD)/t/bench/gen_networks.o
 	$(CXX) $(CXXFLAGS) -o $@ $^
 
-$(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/libpolicy.a
-	$(CXX) $(CXXFLAGS) -o $@ $^ $(POLICY_LIBS) $(GTEST_LIBS)
+$(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/milter/log_format.o $(BUILD)/libpolicy.a
+	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS) $(GTEST_LIBS)
 
 # Idempotent: apt-get runs only when a package is missing.
 deps:
@@ -80,7 +103,15 @@ deps:
 	fi
 
 check: deps
-	$(MAKE) unit golden bench-smoke format-check check-install check-integration
+	$(MAKE) unit golden bench-smoke format-check check-install check-asan fuzz-smoke check-integration
+
+# The unit tests built with ASan + UBSan (any finding aborts the test run) and with
+# TSan. `make SANITIZE=... all` builds the daemon the same way for the integration tests.
+check-asan: deps
+	$(MAKE) SANITIZE=address unit
+
+check-tsan: deps
+	$(MAKE) SANITIZE=thread unit
 
 # Real Postfix and Sendmail (podman containers), real TLS/SASL, rsyslog, swaks;
 # needs root. The scripts install what they need (podman, debootstrap, swaks, ...)
@@ -112,11 +143,37 @@ unit: $(BUILD)/unit_tests
 golden: $(BUILD)/tlsgate
 	t/golden/run.sh $(BUILD)/tlsgate
 
+FORMATTED := $(POLICY_SRC) $(MILTER_SRC) $(UNIT_SRC) $(BENCH_SRC) $(FUZZ_SRC) \
+             $(wildcard policy/*.h milter/*.h t/unit/*.h t/fuzz/*.h)
+
 format:
-	clang-format -i $(POLICY_SRC) $(MILTER_SRC) $(UNIT_SRC) $(BENCH_SRC) $(wildcard policy/*.h milter/*.h t/unit/*.h)
+	clang-format -i $(FORMATTED)
 
 format-check:
-	clang-format --dry-run --Werror $(POLICY_SRC) $(MILTER_SRC) $(UNIT_SRC) $(BENCH_SRC) $(wildcard policy/*.h milter/*.h t/unit/*.h)
+	clang-format --dry-run --Werror $(FORMATTED)
+
+# ---- fuzzing ----
+$(FUZZ_BUILD)/%.o: %.cc
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(CXXSTD) $(WARNINGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link $(CPPFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/libfuzzlib.a: $(FUZZ_LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/t/fuzz/%.o $(FUZZ_BUILD)/libfuzzlib.a
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $^ $(POLICY_LIBS)
+
+fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
+
+# Each target for FUZZ_SECONDS (default 300) s, growing build-fuzz/corpus/; `make
+# fuzz-smoke` (part of `make check`) for FUZZ_SMOKE_SECONDS (30) s from the checked-in
+# seeds alone (a fresh scratch corpus, so that its time does not grow from run to run).
+# t/fuzz/run.sh prints each target's exec count.
+fuzz: deps fuzz-build
+	t/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: deps fuzz-build
+	FUZZ_FRESH=1 t/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 
 # tlsgate with etc/tlsgate.ini in front of a real Postfix (container, private
 # network namespace), a few sessions, each SMTP answer beside tlsgate's log line.
@@ -188,6 +245,7 @@ check-systemd: $(BUILD)/tlsgate
 	t/install/systemd-container.sh
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf build build-asan build-tsan $(FUZZ_BUILD)
 
 -include $(BUILD)/t/bench/lookup_bench.d $(BUILD)/t/bench/gen_networks.d $(POLICY_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_SRC:%.cc=$(FUZZ_BUILD)/%.d)

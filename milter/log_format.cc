@@ -81,6 +81,7 @@ std::string csv_field(std::string_view value) {
       continue;
     }
     if (ch == '"') cleaned += '"';
+    if (ch == '\\') cleaned += '\\';  // so that a literal "\x0a" never reads as an escape
     quote = quote || ch == '"' || ch == ',' || ch == ' ';
     cleaned += ch;
   }

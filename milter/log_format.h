@@ -34,7 +34,8 @@ std::string escape_value(std::string_view value);
 std::string format_log_line(const LogRecord& r);
 
 // RFC 4180 field: quoted when it holds a comma, quote or space; quotes doubled;
-// control characters written as \xNN so that a record never spans lines.
+// control characters written as \xNN so that a record never spans lines, and
+// backslashes doubled so that the field reads back unambiguously (\\ and \xNN).
 std::string csv_field(std::string_view value);
 std::string csv_header();
 std::string format_csv_row(const LogRecord& r, std::time_t when);

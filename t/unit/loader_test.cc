@@ -615,5 +615,52 @@ TEST(LoaderFiles, KeptNetblocksForExplain) {
   EXPECT_EQ(plain.policy->rule_for(addr("10.1.7.9")).source, "lab");
 }
 
+// Found by t/fuzz/fuzz_loader: a bare CR (or any control character) inside a value was
+// quoted into the error as is, so `tlsgate -n` printed a line that a terminal
+// overwrote, and a reload logged it raw. Errors print control characters as \xNN.
+TEST(LoaderErrorText, ControlCharactersInQuotedValuesArePrintedEscaped) {
+  const LoadResult r = load_policy_text(
+      "[source default]\nrequire_starttls = ye\rs\nclient_cert_subject = ok\n"
+      "[source a]\nnetworks = 10.0.0.0/8 \x1b[2J\n",
+      kFile, "");
+  EXPECT_THAT(error_strings(r.errors),
+              ElementsAre("test.ini:2: require_starttls: \"ye\\x0ds\" is not a boolean (yes or no)",
+                          "test.ini:5: \\x1b[2J: not an IPv4 or IPv6 address"));
+  // The message itself keeps the bytes; only its text form is escaped.
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_EQ(r.errors[0].message, "require_starttls: \"ye\rs\" is not a boolean (yes or no)");
+  EXPECT_EQ((ConfigError{"f\x7f.ini", 0, "tab\there"}.to_string()), "f\\x7f.ini: tab\\x09here");
+}
+
+// Found while writing t/fuzz/fuzz_loader's "nothing is silently ignored" property: the
+// stand-in for a broken [header was a section *name* ("\x01broken", which C++ reads
+// as ESC "roken"), so a file whose header was that name had every key under it
+// skipped without a word and loaded as valid. Broken headers are now known by line.
+TEST(LoaderErrorText, NoSectionNameSilencesItsKeys) {
+  const LoadResult r = load_policy_text(
+      "[\x1b"
+      "roken]\nrequire_starttls = banana\n[broken]\nnetworks = 10.0.0.0/8\n"
+      "[source a\nmode = whatever\n",
+      kFile, "");
+  EXPECT_THAT(error_strings(r.errors),
+              ElementsAre(StartsWith("test.ini:1: unknown section [\\x1broken]"),
+                          StartsWith("test.ini:3: unknown section [broken]"),
+                          "test.ini:5: bad section header (expected [name])"));
+  EXPECT_EQ(r.policy, nullptr);
+}
+
+// A header left out for a NUL byte or its length used to be blanked, so the keys under
+// it were filed into the section before and reported as set twice there.
+TEST(LoaderErrorText, KeysUnderARejectedHeaderAreNotBlamedOnTheSectionBefore) {
+  const std::string text =
+      "[source a]\nnetworks = 10.0.0.0/8\nrequire_starttls = yes\n"
+      "[source b\0]\nnetworks = 10.2.0.0/16\nrequire_starttls = no\n"s +
+      "[source " + std::string(kMaxIniLine, 'c') + "]\nnetworks = 10.3.0.0/16\n";
+  const LoadResult r = load_policy_text(text, kFile, "");
+  EXPECT_THAT(error_strings(r.errors), ElementsAre("test.ini:4: NUL byte in line",
+                                                   "test.ini:7: line longer than " +
+                                                       std::to_string(kMaxIniLine) + " bytes"));
+}
+
 }  // namespace
 }  // namespace tlsgate::policy
