@@ -55,6 +55,22 @@ DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev libgtest-dev cl
 # m4 + Sendmail's cf files to expand the .mc snippet.
 DEPS += mandoc groff-base systemd logrotate m4 sendmail-cf
 
+# libFuzzer targets (t/fuzz/NAME.cc, seeds in t/fuzz/corpus/NAME/), built with clang,
+# ASan and UBSan into build-fuzz/. What a run finds goes to build-fuzz/corpus/NAME/
+# (the checked-in seeds are only read) and crashes to build-fuzz/crashes/.
+FUZZ_CXX      ?= clang++
+FUZZ_BUILD    := build-fuzz
+FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CXXFLAGS := -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN)
+FUZZ_SRC      := $(wildcard t/fuzz/*.cc)
+FUZZ_TARGETS  := $(notdir $(FUZZ_SRC:.cc=))
+# What the targets exercise: the policy engine, the log formats and the session
+# (none of which includes libmilter).
+FUZZ_LIB_SRC  := $(POLICY_SRC) milter/log_format.cc milter/session.cc
+FUZZ_LIB_OBJ  := $(FUZZ_LIB_SRC:%.cc=$(FUZZ_BUILD)/%.o)
+FUZZ_SECONDS  ?= 300
+FUZZ_SMOKE_SECONDS ?= 30
+
 # Installation. `make install` never overwrites $(SYSCONFDIR)/tlsgate/tlsgate.ini (nor
 # legacy-networks.txt): the example goes there only if there is none, and always
 # beside it as tlsgate.ini.example. The unit gets $(SBINDIR) and $(SYSCONFDIR).
@@ -71,7 +87,7 @@ TMPFILESDIR    = $(PREFIX)/lib/tmpfiles.d
 INSTALL        = install
 
 .PHONY: all deps check unit golden format format-check clean demo bench bench-smoke check-integration \
-        install uninstall check-install check-systemd
+        install uninstall check-install check-systemd check-asan check-tsan fuzz fuzz-smoke fuzz-build
 
 all: $(BUILD)/tlsgate
 

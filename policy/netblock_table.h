@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <type_traits>
 #include <vector>
 
 #include "policy/address.h"
@@ -64,11 +65,19 @@ class NetblockTable {
   // next range's first address. 8 bytes for IPv4. 16 for IPv6 (see below): the high
   // 64 bits of the first address, and where its low 64 bits are kept, so that the few
   // ranges a lookup searches share one or two cache lines.
-  template <class Key>
-  struct Range {
-    Key start;
+  struct Range4 {
+    std::uint32_t start;
     std::uint32_t value;
   };
+  // A prefix up to /64 starts and ends on a multiple of 2^64, so most IPv6 ranges have
+  // low halves of 0: `low` is 0 for them, else an index into Ranges::lows.
+  struct Range6 {
+    std::uint64_t high;
+    std::uint32_t value;
+    std::uint32_t low;
+  };
+  template <class Key>
+  using Range = std::conditional_t<std::is_same_v<Key, std::uint32_t>, Range4, Range6>;
 
   NetblockTable();
   static NetblockTable build(const std::vector<Entry>& entries, const Combine& combine,
@@ -122,15 +131,6 @@ class NetblockTable {
 
   Ranges<std::uint32_t> v4_;
   Ranges<Key6> v6_;
-};
-
-// A prefix up to /64 starts and ends on a multiple of 2^64, so most IPv6 ranges have
-// low halves of 0: `low` is 0 for them, else an index into Ranges::lows.
-template <>
-struct NetblockTable::Range<NetblockTable::Key6> {
-  std::uint64_t high;
-  std::uint32_t value;
-  std::uint32_t low;
 };
 
 }  // namespace tlsgate::policy

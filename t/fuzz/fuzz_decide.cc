@@ -354,6 +354,11 @@ void check_session(const Input& in) {
                          "v",
                          "{i}"};
   auto getter = [&](const char* name) -> const char* {
+    // Sendmail: the session reads the certificate CNs, xtext-encoded, from these.
+    if (std::string_view(name) == "{cn_subject}")
+      return macros[3].empty() ? nullptr : macros[3].c_str();
+    if (std::string_view(name) == "{cn_issuer}")
+      return macros[4].empty() ? nullptr : macros[4].c_str();
     for (std::size_t i = 0; i < std::size(names); ++i) {
       if (std::string_view(name) == names[i]) {
         return macros[i].empty() ? nullptr : macros[i].c_str();
@@ -365,16 +370,25 @@ void check_session(const Input& in) {
   s.on_tls_macros(getter);
   s.on_mail_macros(getter);
 
+  const bool postfix = macros[8].starts_with("Postfix");
+  const std::string subject = postfix ? macros[3] : policy::xtext_decode(macros[3]);
+  const std::string issuer = postfix ? macros[4] : policy::xtext_decode(macros[4]);
   MacroValues m;
   m.tls_version = macros[0];
   m.cipher = macros[1];
   m.cipher_bits = macros[2];
-  m.cert_subject = macros[3];
-  m.cert_issuer = macros[4];
+  m.cert_subject = subject;
+  m.cert_issuer = issuer;
   m.verify = macros[5];
   m.auth_type = macros[6];
-  const bool postfix = macros[8].starts_with("Postfix");
-  const Decision d = policy::decide(rule, policy::facts_from_macros(m, postfix));
+  policy::SessionFacts facts = policy::facts_from_macros(m, postfix);
+  policy::AuthHistory history;
+  if (!postfix) {  // Sendmail keeps an AUTH across STARTTLS: the session tracks it
+    history.observe(policy::AuthHistory::Stage::helo, facts.tls_active, !m.auth_type.empty());
+    history.observe(policy::AuthHistory::Stage::mail, facts.tls_active, !m.auth_type.empty());
+    facts.auth_before_tls = history.auth_before_tls();
+  }
+  const Decision d = policy::decide(rule, facts);
   const bool refuse = d.refused() && !d.would_reject;
 
   const milter::Outcome mail = s.on_mail();
@@ -404,7 +418,12 @@ void check_session(const Input& in) {
     s.on_mail_macros(getter);
     m.auth_type = macros[6];
     m.cipher = macros[1];
-    const Decision d2 = policy::decide(rule, policy::facts_from_macros(m, postfix));
+    policy::SessionFacts facts2 = policy::facts_from_macros(m, postfix);
+    if (!postfix) {
+      history.observe(policy::AuthHistory::Stage::mail, facts2.tls_active, !m.auth_type.empty());
+      facts2.auth_before_tls = history.auth_before_tls();
+    }
+    const Decision d2 = policy::decide(rule, facts2);
     const milter::Outcome again = s.on_rcpt();
     const bool refuse2 = d2.refused() && !d2.would_reject;
     if (macros[6] != macros[1]) {
