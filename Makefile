@@ -68,6 +68,14 @@ $(BUILD)/lookup_bench: $(BUILD)/t/bench/lookup_bench.o $(BUILD)/libpolicy.a
 $(BUILD)/gen_networks: $(BUILD)/t/bench/gen_networks.o
 	$(CXX) $(CXXFLAGS) -o $@ $^
 
+$(BUILD)/milter_load: $(BUILD)/t/bench/milter_load.o
+	$(CXX) $(CXXFLAGS) -o $@ $^ -pthread
+
+# The no-op milter (C): the floor any milter pays, for the end-to-end benchmark.
+$(BUILD)/noop_milter: t/bench/noop_milter.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(WARNINGS) $(CFLAGS) -O2 -g -o $@ $< $(MILTER_LIBS)
+
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/libpolicy.a
 	$(CXX) $(CXXFLAGS) -o $@ $^ $(POLICY_LIBS) $(GTEST_LIBS)
 
@@ -92,7 +100,8 @@ check-integration: all
 
 # The benchmarks need Postfix's postmap and GNU time; need-tools.sh installs them
 # (idempotent, starts no Postfix service).
-BENCH_TOOLS := $(BUILD)/tlsgate $(BUILD)/lookup_bench $(BUILD)/gen_networks
+BENCH_TOOLS := $(BUILD)/tlsgate $(BUILD)/lookup_bench $(BUILD)/gen_networks \
+               $(BUILD)/milter_load $(BUILD)/noop_milter
 
 # A tiny run of every benchmark (the same path: 300 netblocks, Postfix's cidr: peer
 # included, every answer checked) so that they never rot; no timing is asserted.
@@ -112,10 +121,10 @@ golden: $(BUILD)/tlsgate
 	t/golden/run.sh $(BUILD)/tlsgate
 
 format:
-	clang-format -i $(POLICY_SRC) $(MILTER_SRC) $(UNIT_SRC) $(BENCH_SRC) $(wildcard policy/*.h milter/*.h t/unit/*.h)
+	clang-format -i t/bench/noop_milter.c $(POLICY_SRC) $(MILTER_SRC) $(UNIT_SRC) $(BENCH_SRC) $(wildcard policy/*.h milter/*.h t/unit/*.h)
 
 format-check:
-	clang-format --dry-run --Werror $(POLICY_SRC) $(MILTER_SRC) $(UNIT_SRC) $(BENCH_SRC) $(wildcard policy/*.h milter/*.h t/unit/*.h)
+	clang-format --dry-run --Werror t/bench/noop_milter.c $(POLICY_SRC) $(MILTER_SRC) $(UNIT_SRC) $(BENCH_SRC) $(wildcard policy/*.h milter/*.h t/unit/*.h)
 
 # tlsgate with etc/tlsgate.ini in front of a real Postfix (container, private
 # network namespace), a few sessions, each SMTP answer beside tlsgate's log line.
@@ -189,4 +198,4 @@ check-systemd: $(BUILD)/tlsgate
 clean:
 	rm -rf $(BUILD)
 
--include $(BUILD)/t/bench/lookup_bench.d $(BUILD)/t/bench/gen_networks.d $(POLICY_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(BUILD)/t/bench/lookup_bench.d $(BUILD)/t/bench/gen_networks.d $(BUILD)/t/bench/milter_load.d $(POLICY_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
