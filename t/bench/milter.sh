@@ -152,4 +152,8 @@ echo "| after every run above | $(mib "$after_rss") |"
 echo "| idle, $big netblocks | $(mib "$big_idle") |"
 echo "| $big netblocks, after 200 sessions (peak VmHWM) | $(mib "$big_busy") ($(mib "$big_hwm")) |"
 echo
+echo "| target | measured | met |"
+echo "|---|---|---|"
+echo "| idle RSS ≤ 8 MiB (etc/tlsgate.ini) | $(mib "$idle_rss") MiB | $( ((idle_rss <= 8192)) && echo yes || echo no) |"
+echo
 echo "memory: idle_kib=$idle_rss hold_kib=$hold_rss hold_sessions=$hold big_idle_kib=$big_idle"
