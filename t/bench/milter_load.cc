@@ -1,6 +1,6 @@
 // A load driver that speaks the milter protocol (version 6) directly, so that a
 // milter's own cost is measured without an MTA in front of it.
-//   build/milter_load HOST:PORT CONCURRENCY SESSIONS [--hold PID]
+//   build/milter_load HOST:PORT CONCURRENCY SESSIONS [--hold PID] [--allow-reject]
 //
 // CONCURRENCY threads each run sessions one after the other, SESSIONS in all: per
 // session one connection, OPTNEG (the milter's protocol flags are honoured: a step it
@@ -9,7 +9,9 @@
 // example configuration's netblocks in turn), H, M with the TLS and AUTH macros, R,
 // DATA/EOH/body only if not skipped, E with {i}, then Q. Every reply must be
 // "continue" (or "accept" at EOM): anything else is counted as an error, and the
-// driver exits 1 if there was one.
+// driver exits 1 if there was one. --allow-reject: a reject or tempfail reply
+// (another configuration than the example's) ends the session like an MTA would
+// (Q), counted as refused=, not as an error.
 //
 // Prints one line:
 //   result: sessions=N errors=E wall_s=... sessions_per_s=... connect_p50_us=...
@@ -150,7 +152,10 @@ struct Stats {
   std::vector<uint32_t> session_ns;
   long errors = 0;
   long sessions = 0;
+  long refused = 0;  // sessions the milter rejected or tempfailed (with --allow-reject)
 };
+
+bool allow_reject = false;
 
 struct Hold {
   std::mutex m;
@@ -177,6 +182,7 @@ bool run_session(const Target& t, long serial, Stats& st, Hold* hold) {
   }
   const uint32_t proto = be32(d, 8);
   bool ok = true;
+  bool refused = false;  // a reject or tempfail reply: the MTA would end the transaction
   // Sends a stage's command; waits for and checks the reply unless told not to.
   auto step = [&](Stage stage, char cmd, const std::string& data, uint32_t no_reply) {
     const auto t0 = Clock::now();
@@ -188,12 +194,23 @@ bool run_session(const Target& t, long serial, Stats& st, Hold* hold) {
     if (stage < kStages)
       st.ns[stage].push_back(static_cast<uint32_t>(
           std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()));
-    if (rc != 'c' && !(stage == kEom && rc == 'a')) {
+    if (allow_reject && (rc == 'y' || rc == 'r' || rc == 't')) {
+      refused = true;
+    } else if (rc != 'c' && !(stage == kEom && rc == 'a')) {
       if (ok)
         fprintf(stderr, "milter_load: %s from %s: reply '%c' %s\n", kStageNames[stage], c.addr, rc,
                 r.c_str());
       ok = false;
     }
+  };
+  auto finish = [&] {
+    conn.send('Q', "");
+    st.session_ns.push_back(static_cast<uint32_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - s0).count()));
+    ++st.sessions;
+    if (refused) ++st.refused;
+    if (!ok) ++st.errors;
+    return ok;
   };
   const std::string qid = "4Q" + std::to_string(serial);
   if (!(proto & kNoConnect)) {
@@ -223,27 +240,23 @@ bool run_session(const Target& t, long serial, Stats& st, Hold* hold) {
                                 {"{i}", qid.c_str()}}));
     step(kMail, 'M', z("<sender@example.test>") + z("SIZE=100"), kNrMail);
   }
-  if (!(proto & kNoRcpt)) {
+  if (!(proto & kNoRcpt) && !refused) {
     conn.send('D', macros('R', {{"{rcpt_addr}", "rcpt@sink.test"}, {"{i}", qid.c_str()}}));
     step(kRcpt, 'R', z("<rcpt@sink.test>"), kNrRcpt);
   }
-  if (hold != nullptr) {
+  if (hold != nullptr) {  // a session refused at MAIL arrives too, already closed
     std::unique_lock lk(hold->m);
     ++hold->arrived;
     hold->cv.notify_all();
     hold->cv.wait(lk, [&] { return hold->release; });
   }
+  if (refused) return finish();
   if (!(proto & kNoData)) step(kStages, 'T', "", kNrData);
   if (!(proto & kNoEoh)) step(kStages, 'N', "", kNrEoh);
   if (!(proto & kNoBody)) step(kStages, 'B', "Hello.\r\n", kNrBody);
   conn.send('D', macros('E', {{"{i}", qid.c_str()}}));
-  step(kEom, 'E', "", 0);
-  conn.send('Q', "");
-  st.session_ns.push_back(static_cast<uint32_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - s0).count()));
-  ++st.sessions;
-  if (!ok) ++st.errors;
-  return ok;
+  if (!refused) step(kEom, 'E', "", 0);
+  return finish();
 }
 
 double pct(std::vector<uint32_t>& v, double p) {
@@ -265,8 +278,13 @@ long vm_field(long pid, const char* name) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 5 && strcmp(argv[argc - 1], "--allow-reject") == 0) {
+    allow_reject = true;
+    --argc;
+  }
   if (argc != 4 && !(argc == 6 && strcmp(argv[4], "--hold") == 0)) {
-    fprintf(stderr, "usage: milter_load HOST:PORT CONCURRENCY SESSIONS [--hold PID]\n");
+    fprintf(stderr,
+            "usage: milter_load HOST:PORT CONCURRENCY SESSIONS [--hold PID] [--allow-reject]\n");
     return 2;
   }
   Target t;
@@ -338,9 +356,10 @@ int main(int argc, char** argv) {
     all.session_ns.insert(all.session_ns.end(), s.session_ns.begin(), s.session_ns.end());
     all.errors += s.errors;
     all.sessions += s.sessions;
+    all.refused += s.refused;
   }
-  printf("result: sessions=%ld errors=%ld wall_s=%.3f sessions_per_s=%.0f", all.sessions,
-         all.errors, wall, static_cast<double>(all.sessions) / wall);
+  printf("result: sessions=%ld errors=%ld refused=%ld wall_s=%.3f sessions_per_s=%.0f",
+         all.sessions, all.errors, all.refused, wall, static_cast<double>(all.sessions) / wall);
   for (int k = 0; k < kStages; ++k)
     printf(" %s_p50_us=%.1f %s_p99_us=%.1f", kStageNames[k], pct(all.ns[k], 0.5), kStageNames[k],
            pct(all.ns[k], 0.99));
