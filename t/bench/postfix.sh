@@ -239,10 +239,12 @@ if [[ -z $smoke ]] && perf record -o /dev/null -a true >/dev/null 2>&1; then
     one_round tlsgate
     kill -INT "$perf_pid"
     wait "$perf_pid" 2>/dev/null || true
-    profile=$(perf report -i "$out/perf.data" --no-children --sort comm --stdio 2>/dev/null |
+    profile=$(perf report -i "$out/perf.data" --no-children --sort comm --stdio -g none 2>/dev/null |
         grep -v '^#' | grep '%' | head -12)
-    perf report -i "$out/perf.data" --no-children --sort comm,dso --stdio 2>/dev/null |
-        grep -v '^#' | grep '%' | head -25 >"$out/perf-comm-dso.txt" || true
+    tg_dso=$(perf report -i "$out/perf.data" --no-children --sort comm,dso --stdio -g none \
+        2>/dev/null | grep -E '%  tlsgate ' | head -6)
+    tg_sym=$(perf report -i "$out/perf.data" --no-children --sort comm,dso,sym --stdio -g none \
+        2>/dev/null | grep -E '%  tlsgate ' | head -12)
 fi
 echo "# load average $(cut -d' ' -f1-3 /proc/loadavg) at the end" >&2
 
@@ -293,5 +295,13 @@ if [[ -n $profile ]]; then
     echo
     echo '```'
     echo "$profile"
+    echo '```'
+    echo
+    echo "tlsgate's samples by library, then by function (shares of all samples):"
+    echo
+    echo '```'
+    echo "$tg_dso"
+    echo
+    echo "$tg_sym"
     echo '```'
 fi
