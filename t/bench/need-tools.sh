@@ -1,13 +1,14 @@
 #!/bin/bash
-# Installs what the lookup benchmark needs beyond the build: Postfix's postmap (the
-# `cidr:` peer) and GNU time (/usr/bin/time -v). Idempotent: does nothing when both
+# Installs what the benchmarks need beyond the build: Postfix (postmap, the
+# `cidr:` peer; smtp-source, smtp-sink), postfwd (the policy-service peer) and GNU
+# time (/usr/bin/time -v). Idempotent: does nothing when all
 # are there. Postfix is installed without configuration and without starting any
 # service: debconf answers "No configuration", and a policy-rc.d that refuses every
 # service start is in place for the duration of the install (an existing one is kept).
 set -euo pipefail
 
 missing=()
-for p in postfix time; do
+for p in postfix time postfwd; do
     if [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) != installed ]]; then
         missing+=("$p")
     fi

@@ -1,0 +1,309 @@
+#!/usr/bin/env bash
+# End-to-end through Postfix (issue "Benchmarks", part 2): a private Postfix instance
+# on 127.0.0.1 (postfix -c DIR) relaying every message to smtp-sink on 10041, one
+# smtpd per variant (its own port and -o smtpd_milters / smtpd_recipient_restrictions:
+# no reload between rounds), smtp-source as the client (one message per SMTP
+# session), in interleaved rounds A B C D E A B C D E ...:
+#   none      no milter
+#   noop      build/noop_milter (every callback SMFIS_CONTINUE): the floor any milter pays
+#   tlsgate   tlsgate with etc/tlsgate.ini (the client, 127.0.0.1, falls to [source default])
+#   tg100k    tlsgate with gen_networks' 100,000 netblocks plus [source local] 127.0.0.0/8
+#   postfwd   no milter; postfwd (Debian) as check_policy_service with the example's rules
+# Messages/s = messages counted at the sink / (time from smtp-source's start until the
+# sink has them all: the queue drained). Milter CPU per message = utime + stime of the
+# milter process (/proc/PID/stat) over the round / messages. Medians over the rounds.
+# Then one more tlsgate round under `perf record -a` (if perf works): where the CPU goes.
+#   t/bench/postfix.sh           3 rounds of 2,000 messages, 20 sessions in parallel
+#   t/bench/postfix.sh --smoke   1 round of 30 messages, no perf (make check)
+# Checks that every message reached the sink in every round. Ports: SMTP 10040 and
+# 10040 10042-10044 10046 (smtpd) and 10041 (sink), milters 18913-18915, postfwd 18916,
+# all on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+build=${BUILD:-build}
+out=$(realpath -m "$build/bench/postfix")
+if [[ ${1:-} == --smoke ]]; then
+    smoke=1 rounds=1 msgs=30 par=5
+else
+    smoke= rounds=3 msgs=2000 par=20
+fi
+rounds=${ROUNDS:-$rounds} msgs=${MSGS:-$msgs} par=${PAR:-$par}  # overrides, for trying things
+variants=(none noop tlsgate tg100k postfwd)
+for tool in tlsgate noop_milter gen_networks; do
+    [[ -x $build/$tool ]] || { echo "postfix.sh: $build/$tool missing: run make first" >&2; exit 1; }
+done
+for tool in postfix smtp-source smtp-sink postfwd; do
+    command -v "$tool" >/dev/null || { echo "postfix.sh: $tool missing: run t/bench/need-tools.sh" >&2; exit 1; }
+done
+
+pf=$out/pf
+pids=()
+cleanup() {
+    postfix -c "$pf" stop >/dev/null 2>&1 || true
+    [[ -s $out/postfwd.pid ]] && "${postfwd[@]}" --kill >/dev/null 2>&1
+    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+run() { echo "\$ $*" >&2; "$@"; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+wait_listen() {  # wait_listen PORT
+    for _ in $(seq 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "postfix.sh: nothing listens on $1" >&2
+    return 1
+}
+spawn() {  # spawn LOG CMD...: background, sets spawned
+    echo "\$ ${*:2} 2>$1 &" >&2
+    "${@:2}" >"$1" 2>&1 &
+    spawned=$!
+    pids+=("$spawned")
+}
+
+[[ -e $pf/queue/pid/master.pid ]] && { postfix -c "$pf" stop >/dev/null 2>&1 || true; }
+rm -rf "$out"
+mkdir -p "$pf/queue" "$pf/data" "$out/tlsgate" "$out/tg100k"
+chown postfix: "$pf/data"  # master.lock; the queue directories are made by postfix check
+echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start" >&2
+
+# The milters and the policy server.
+sed -e "s|^accounting_file = .*|accounting_file = $out/tlsgate/accounting.csv|" \
+    -e "s|^pid_file = .*|pid_file = $out/tlsgate/tlsgate.pid|" \
+    -e '/^user = /d' -e '/^group = /d' etc/tlsgate.ini >"$out/tlsgate/tlsgate.ini"
+cp etc/legacy-networks.txt "$out/tlsgate/"
+big=$build/bench/100000
+if [[ -n $smoke ]]; then big=$build/bench/300; fi
+bign=$(basename "$big")
+[[ -s $big/tlsgate.ini ]] || run "$build/gen_networks" "$bign" "$big" 1000 >&2
+cp "$big"/*.txt "$out/tg100k/"
+{
+    cat "$big/tlsgate.ini"
+    printf '\n; the benchmark client\n[source local]\nnetworks = 127.0.0.0/8\nrequire_starttls = no\n'
+} >"$out/tg100k/tlsgate.ini"
+run "$build/tlsgate" --explain 127.0.0.1 -c "$out/tg100k/tlsgate.ini" | head -1 | grep -qx 'source=local'
+run "$build/tlsgate" --explain 127.0.0.1 -c "$out/tlsgate/tlsgate.ini" | head -1 | grep -qx 'source=default'
+
+spawn "$out/noop.log" "$build/noop_milter" inet:18913@127.0.0.1
+declare -A mpid=([noop]=$spawned)
+spawn "$out/tlsgate.log" "$build/tlsgate" -f -c "$out/tlsgate/tlsgate.ini" -p inet:18914@127.0.0.1
+mpid[tlsgate]=$spawned
+spawn "$out/tg100k.log" "$build/tlsgate" -f -c "$out/tg100k/tlsgate.ini" -p inet:18915@127.0.0.1
+mpid[tg100k]=$spawned
+
+# postfwd: the example configuration's rules as a policy service (checked at RCPT).
+cat >"$out/postfwd.cf" <<'EOF'
+# etc/tlsgate.ini as postfwd rules. [source partners] and [source partners-relay]:
+id=partners-tls; client_address=192.0.2.0/24; encryption_protocol=!!(TLS); action=REJECT 5.7.0 Must issue a STARTTLS command first
+id=partners-ver; client_address=192.0.2.0/24; encryption_protocol=^TLSv1(\.1)?$; action=REJECT 5.7.0 TLS protocol or cipher not accepted
+id=partners-bits; client_address=192.0.2.0/24; encryption_keysize<=127; action=REJECT 5.7.0 TLS protocol or cipher not accepted
+id=relay-cert; client_address=192.0.2.25/32; ccert_subject=!!(relay\.partner\.example); action=REJECT 5.7.0 A trusted client certificate is required
+# [source submission]
+id=sub-tls; client_address=198.51.100.0/24; encryption_protocol=!!(TLS); action=450 4.7.0 Must issue a STARTTLS command first
+id=sub-ver; client_address=198.51.100.0/24; encryption_protocol=^TLSv1(\.1)?$; action=454 4.7.0 TLS protocol or cipher not accepted
+# [source default] (every other client, 127.0.0.1 included): no PLAIN/LOGIN and no AUTH without TLS
+id=plain-auth; sasl_method=^(PLAIN|LOGIN)$; encryption_protocol=!!(TLS); action=REJECT 5.7.10 Encryption needed for PLAIN/LOGIN authentication
+id=auth-tls; sasl_method=.; encryption_protocol=!!(TLS); action=REJECT 5.7.10 Encryption needed: authenticate after STARTTLS
+id=default; action=DUNNO
+EOF
+# As a daemon (it forks a cache process and preforked policy children; with
+# --nodaemon it did not listen at all here); stopped with --kill.
+postfwd=(postfwd -f "$out/postfwd.cf" -i 127.0.0.1 -p 18916 --pidfile "$out/postfwd.pid")
+run "${postfwd[@]}" -u nobody -g nogroup --nodns --norulelog >"$out/postfwd.log" 2>&1
+for port in 18913 18914 18915 18916; do wait_listen "$port"; done
+
+# The sink.
+spawn "$out/sink.out" smtp-sink -c -u nobody 127.0.0.1:10041 1000
+wait_listen 10041
+sink_count() { tr '\r' '\n' <"$out/sink.out" | sed -n 's/.* mesg=//p' | tail -1; }
+
+# The private Postfix.
+cat >"$pf/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $pf/queue
+data_directory = $pf/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = bench.example.test
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mydestination =
+relay_domains = sink.test
+relayhost = [127.0.0.1]:10041
+mynetworks = 127.0.0.0/8
+local_recipient_maps =
+alias_maps =
+alias_database =
+smtpd_peername_lookup = no
+smtp_host_lookup = native
+smtpd_tls_security_level = none
+smtp_tls_security_level = none
+smtpd_relay_restrictions = permit_mynetworks, reject
+smtpd_recipient_restrictions =
+milter_default_action = tempfail
+in_flow_delay = 0
+default_process_limit = 200
+smtp_destination_concurrency_limit = 100
+default_destination_concurrency_limit = 100
+smtpd_client_connection_count_limit = 0
+smtpd_client_connection_rate_limit = 0
+smtpd_client_message_rate_limit = 0
+maillog_file_prefixes = $pf
+maillog_file = $pf/maillog
+EOF
+cat >"$pf/master.cf" <<'EOF'
+127.0.0.1:10040 inet n - n - - smtpd
+127.0.0.1:10042 inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:18913
+127.0.0.1:10043 inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:18914
+127.0.0.1:10044 inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:18915
+127.0.0.1:10046 inet n - n - - smtpd -o smtpd_recipient_restrictions=check_policy_service,inet:127.0.0.1:18916
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+# postfix start runs the same checks (warnings only); the explicit one also stops on
+# an error, ~3 s: not in the smoke run.
+[[ -n $smoke ]] || run postfix -c "$pf" check
+run postfix -c "$pf" start 2>&1 | sed 's/^/  /' >&2
+declare -A smtp_port=([none]=10040 [noop]=10042 [tlsgate]=10043 [tg100k]=10044 [postfwd]=10046)
+for v in "${variants[@]}"; do wait_listen "${smtp_port[$v]}"; done
+
+declare -A rate cpu
+expected=0
+src=(smtp-source -s "$par" -m "$msgs" -l 1000 -f sender@example.test -t rcpt@sink.test)
+echo "\$ ${src[*]} 127.0.0.1:PORT   (per round; the variant's smtpd port)" >&2
+one_round() {  # one_round VARIANT: sets r_rate r_cpu
+    local v=$1 c0= c1 t0 t1 n
+    [[ -n ${mpid[$v]:-} ]] && c0=$(cpu_ticks "${mpid[$v]}")
+    t0=$(date +%s%N)
+    "${src[@]}" "127.0.0.1:${smtp_port[$v]}"
+    expected=$((expected + msgs))
+    for _ in $(seq 1200); do  # up to 120 s for the queue to drain
+        n=$(sink_count)
+        ((${n:-0} >= expected)) && break
+        sleep 0.1
+    done
+    t1=$(date +%s%N)
+    if ((${n:-0} != expected)); then
+        echo "postfix.sh: $v: the sink has ${n:-0} messages, expected $expected" >&2
+        postqueue -c "$pf" -p | tail -5 >&2
+        tail -5 "$pf/maillog" >&2
+        exit 1
+    fi
+    r_rate=$(awk -v n="$msgs" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", n / ((b - a) / 1e9) }')
+    r_cpu=-
+    if [[ -n $c0 ]]; then
+        c1=$(cpu_ticks "${mpid[$v]}")
+        r_cpu=$(awk -v a="$c0" -v b="$c1" -v n="$msgs" -v hz="$(getconf CLK_TCK)" \
+            'BEGIN { printf "%.1f", (b - a) / hz / n * 1e6 }')
+    fi
+}
+for ((r = 1; r <= rounds; r++)); do
+    for v in "${variants[@]}"; do
+        one_round "$v"
+        echo "  round $r $v: $msgs messages at the sink, $r_rate msg/s, process CPU $r_cpu µs/msg" >&2
+        rate[$v]+="$r_rate "
+        cpu[$v]+="$r_cpu "
+    done
+done
+# tlsgate must have accepted (and logged) every message: one accept line per message.
+accepts=$(grep -c 'action=accept' "$out/tlsgate.log" || true)
+if ((accepts < rounds * msgs)); then
+    echo "postfix.sh: tlsgate logged $accepts accepted messages, expected $((rounds * msgs))" >&2
+    exit 1
+fi
+
+# Where the time goes: one more tlsgate round with the whole system sampled.
+profile=
+if [[ -z $smoke ]] && perf record -o /dev/null -a true >/dev/null 2>&1; then
+    echo "\$ perf record -a -g -o $out/perf.data -- (one more tlsgate round); perf report --sort comm" >&2
+    perf record -q -a -g -o "$out/perf.data" -- sleep 3600 >/dev/null 2>&1 &
+    perf_pid=$!
+    sleep 1
+    one_round tlsgate
+    kill -INT "$perf_pid"
+    wait "$perf_pid" 2>/dev/null || true
+    profile=$(perf report -i "$out/perf.data" --no-children --sort comm --stdio -g none 2>/dev/null |
+        grep -v '^#' | grep '%' | head -12)
+    tg_dso=$(perf report -i "$out/perf.data" --no-children --sort comm,dso --stdio -g none \
+        2>/dev/null | grep -E '%  tlsgate ' | head -6)
+    tg_sym=$(perf report -i "$out/perf.data" --no-children --sort comm,dso,sym --stdio -g none \
+        2>/dev/null | grep -E '%  tlsgate ' | head -12)
+fi
+echo "# load average $(cut -d' ' -f1-3 /proc/loadavg) at the end" >&2
+
+med() { tr ' ' '\n' <<<"$1" | grep -v '^-*$' | median; }
+echo
+echo "End-to-end through Postfix ($rounds interleaved round(s) of $msgs messages, $par sessions in parallel, one message a session; medians):"
+echo
+echo "| variant | messages/s | ÷ no-op milter | milter CPU µs/message | ÷ no-op CPU | rounds (msg/s) |"
+echo "|---|---|---|---|---|---|"
+base=$(med "${rate[noop]}")
+basecpu=$(med "${cpu[noop]}")
+declare -A label=([none]="(a) no milter" [noop]="(b) no-op milter" [tlsgate]="(c) tlsgate, example policy"
+    [tg100k]="(d) tlsgate, $bign netblocks" [postfwd]="postfwd policy service, no milter")
+for v in "${variants[@]}"; do
+    m=$(med "${rate[$v]}")
+    c=-
+    cr=-
+    if [[ ${cpu[$v]} != *-* ]]; then
+        c=$(med "${cpu[$v]}")
+        cr=$(awk -v a="$c" -v b="$basecpu" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+    fi
+    printf '| %s | %.1f | %.2f | %s | %s | %s |\n' "${label[$v]}" "$m" \
+        "$(awk -v a="$m" -v b="$base" 'BEGIN { print a / b }')" "$c" "$cr" "${rate[$v]% }"
+done
+echo
+printf 'tlsgate ÷ Postfix+postfwd: %.2f (example policy), %.2f (%s netblocks)\n' \
+    "$(awk -v a="$(med "${rate[tlsgate]}")" -v b="$(med "${rate[postfwd]}")" 'BEGIN { print a / b }')" \
+    "$(awk -v a="$(med "${rate[tg100k]}")" -v b="$(med "${rate[postfwd]}")" 'BEGIN { print a / b }')" "$bign"
+target() {  # target NAME VALUE OP LIMIT
+    printf '| %s | %s | %s |\n' "$1" "$2" "$(awk -v v="$2" -v l="$4" -v op="$3" \
+        'BEGIN { ok = (op == ">=") ? v >= l : v <= l; print v == "-" ? "-" : ok ? "yes" : "no" }')"
+}
+ratio() { awk -v a="$(med "$1")" -v b="$(med "$2")" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'; }
+echo
+echo "| target | measured | met |"
+echo "|---|---|---|"
+target "(c) ÷ (b) messages/s ≥ 0.95" "$(ratio "${rate[tlsgate]}" "${rate[noop]}")" ">=" 0.95
+target "(d) ÷ (b) messages/s ≥ 0.95" "$(ratio "${rate[tg100k]}" "${rate[noop]}")" ">=" 0.95
+target "(c) milter CPU/message ≤ 1.1 × (b)" "$(ratio "${cpu[tlsgate]}" "${cpu[noop]}")" "<=" 1.1
+target "(d) milter CPU/message ≤ 1.1 × (b)" "$(ratio "${cpu[tg100k]}" "${cpu[noop]}")" "<=" 1.1
+target "(c) ÷ Postfix+postfwd messages/s ≥ 1.5" "$(ratio "${rate[tlsgate]}" "${rate[postfwd]}")" ">=" 1.5
+target "(d) ÷ Postfix+postfwd messages/s ≥ 1.5" "$(ratio "${rate[tg100k]}" "${rate[postfwd]}")" ">=" 1.5
+target "(b) ÷ Postfix+postfwd: any milter (the floor)" "$(ratio "${rate[noop]}" "${rate[postfwd]}")" ">=" 1.5
+target "(a) ÷ Postfix+postfwd: Postfix alone (the ceiling)" "$(ratio "${rate[none]}" "${rate[postfwd]}")" ">=" 1.5
+if [[ -n $profile ]]; then
+    echo
+    echo "perf, whole system during one more tlsgate round (share of samples by command):"
+    echo
+    echo '```'
+    echo "$profile"
+    echo '```'
+    echo
+    echo "tlsgate's samples by library, then by function (shares of all samples):"
+    echo
+    echo '```'
+    echo "$tg_dso"
+    echo
+    echo "$tg_sym"
+    echo '```'
+fi
