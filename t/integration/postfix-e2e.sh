@@ -13,6 +13,7 @@ root=$(cd "$here/../.." && pwd)
 . "$here/lib/postfix-container.sh"
 . "$here/lib/swaks.sh"
 . "$here/lib/cases.sh"
+. "$here/lib/matrix.sh"
 
 tg_need_root
 tg_need_test_pkgs
@@ -98,33 +99,8 @@ export SMTP_PORT=${SMTP_PORT:-10025} MILTER=inet:127.0.0.1:$milter_port TLS_ASK_
 pf_start
 case_init "$work/cases"
 
-auth=(--auth-user alice@example.test --auth-password secret)
-cauth=(--user alice@example.test --password secret)
-from() { echo --local-interface "$1"; }
 
-echo "== {plaintext, TLS 1.2, TLS 1.3} x {no AUTH, AUTH PLAIN, AUTH LOGIN} from three sources"
-# AUTH in a TLS session is AUTH after STARTTLS (swaks authenticates after the TLS EHLO).
-#        source  address   plaintext expectations (none / PLAIN / LOGIN)
-for row in "default 127.0.0.1 530_5.7.0:reject:starttls_required 530_5.7.10:reject:plaintext_auth 530_5.7.10:reject:plaintext_auth" \
-    "open 127.0.0.2 accept:accept:- 530_5.7.10:reject:plaintext_auth 530_5.7.10:reject:plaintext_auth" \
-    "lenient 127.0.0.4 accept:accept:- accept:accept:- accept:accept:-"; do
-    read -r src addr e_none e_plain e_login <<<"$row"
-    for mech in none PLAIN LOGIN; do
-        a=() exposed=
-        [[ $mech != none ]] && a=(--auth "$mech" "${auth[@]}")
-        case $mech in none) e=$e_none ;; PLAIN) e=$e_plain ;; LOGIN) e=$e_login ;; esac
-        IFS=: read -r reply action reason <<<"$e"
-        # A PLAIN/LOGIN password that crossed in clear is logged as exposed,
-        # whatever the verdict.
-        [[ $mech != none ]] && exposed=exposed
-        scenario "$src-plain-$mech" "$addr" "${reply/_/ }" "$action $reason $src $mech $exposed" \
-            -- swaks $(from "$addr") "${a[@]}"
-        for v in 1_2 1_3; do
-            scenario "$src-tls${v/_/}-$mech" "$addr" accept "accept - $src $mech" \
-                -- swaks $(from "$addr") --tls --tls-protocol "tlsv$v" "${a[@]}"
-        done
-    done
-done
+matrix_transport_auth
 
 echo "== AUTH before STARTTLS, then STARTTLS (RFC 3207: the AUTH is forgotten)"
 scenario default-auth-then-tls 127.0.0.1 accept "accept - default none" \
@@ -132,43 +108,7 @@ scenario default-auth-then-tls 127.0.0.1 accept "accept - default none" \
 scenario open-auth-then-tls 127.0.0.2 accept "accept - open none" \
     -- client --local 127.0.0.2 --auth LOGIN "${cauth[@]}" --auth-before-tls --starttls
 
-echo "== no EHLO after STARTTLS: judged on the TLS all the same"
-scenario default-no-2nd-ehlo 127.0.0.1 accept "accept - default none" \
-    -- client --local 127.0.0.1 --starttls --no-ehlo-after-tls
-scenario tls13-only-no-2nd-ehlo-tls12 127.0.0.8 "554 5.7.0" "reject tls_version_too_low tls13-only none" \
-    -- client --local 127.0.0.8 --starttls --no-ehlo-after-tls --tls-version TLSv1.2
-
-echo "== monitor mode, tempfail, AUTH before STARTTLS"
-scenario legacy-plain 127.0.0.3 accept "would-reject starttls_required legacy none" -- swaks $(from 127.0.0.3)
-scenario legacy-plain-PLAIN 127.0.0.3 accept "would-reject plaintext_auth legacy PLAIN exposed" \
-    -- swaks $(from 127.0.0.3) --auth PLAIN "${auth[@]}"
-scenario submission-plain 127.0.0.5 "450 4.7.0" "tempfail starttls_required submission none" \
-    -- swaks $(from 127.0.0.5)
-scenario submission-plain-LOGIN 127.0.0.5 "450 4.7.10" "tempfail plaintext_auth submission LOGIN exposed" \
-    -- swaks $(from 127.0.0.5) --auth LOGIN "${auth[@]}"
-scenario submission-tls13-PLAIN 127.0.0.5 accept "accept - submission PLAIN" \
-    -- swaks $(from 127.0.0.5) --tls --auth PLAIN "${auth[@]}"
-scenario auth-after-tls-plain-PLAIN 127.0.0.9 "530 5.7.10" "reject auth_before_starttls auth-after-tls PLAIN exposed" \
-    -- swaks $(from 127.0.0.9) --auth PLAIN "${auth[@]}"
-scenario auth-after-tls-plain 127.0.0.9 accept "accept - auth-after-tls none" -- swaks $(from 127.0.0.9)
-
-echo "== minimum bits, cipher allow-list, minimum TLS version"
-scenario strong-bits-aes128 127.0.0.6 "554 5.7.0" "reject cipher_too_weak strong-bits none" \
-    -- swaks $(from 127.0.0.6) --tls --tls-protocol tlsv1_2 --tls-cipher ECDHE-RSA-AES128-GCM-SHA256
-scenario strong-bits-aes256 127.0.0.6 accept "accept - strong-bits none" \
-    -- swaks $(from 127.0.0.6) --tls --tls-protocol tlsv1_2 --tls-cipher ECDHE-RSA-AES256-GCM-SHA384
-scenario allow-list-tls12-aes128 127.0.0.7 "554 5.7.0" "reject cipher_not_allowed allow-list none" \
-    -- swaks $(from 127.0.0.7) --tls --tls-protocol tlsv1_2 --tls-cipher ECDHE-RSA-AES128-GCM-SHA256
-scenario allow-list-tls12-aes256 127.0.0.7 accept "accept - allow-list none" \
-    -- swaks $(from 127.0.0.7) --tls --tls-protocol tlsv1_2 --tls-cipher ECDHE-RSA-AES256-GCM-SHA384
-scenario allow-list-tls13-chacha 127.0.0.7 "554 5.7.0" "reject cipher_not_allowed allow-list none" \
-    -- client --local 127.0.0.7 --starttls --tls-version TLSv1.3 --ciphersuites TLS_CHACHA20_POLY1305_SHA256
-scenario allow-list-tls13-aes256 127.0.0.7 accept "accept - allow-list none" \
-    -- client --local 127.0.0.7 --starttls --tls-version TLSv1.3 --ciphersuites TLS_AES_256_GCM_SHA384
-scenario tls13-only-tls12 127.0.0.8 "554 5.7.0" "reject tls_version_too_low tls13-only none" \
-    -- swaks $(from 127.0.0.8) --tls --tls-protocol tlsv1_2
-scenario tls13-only-tls13 127.0.0.8 accept "accept - tls13-only none" \
-    -- swaks $(from 127.0.0.8) --tls --tls-protocol tlsv1_3
+matrix_rules
 
 echo "== client certificates (Postfix reports the issuer's and subject's CN)"
 tls=$TG_PF_DIR/tls
@@ -195,16 +135,7 @@ CASE_CERT='cert=client\.example\.test cert_issuer="tlsgate test CA"' \
     scenario relay-wrong-issuer 127.0.0.11 "530 5.7.0" "reject client_cert_required relay-other-issuer none" \
     -- swaks $(from 127.0.0.11) --tls --tls-cert "$tls/client.crt" --tls-key "$tls/client.key"
 
-if [[ $ipv6 == yes ]]; then
-    echo "== IPv6"
-    TG_SMTP_SERVER=::1 scenario ipv6-plain ::1 accept "accept - ipv6-local none" -- swaks $(from ::1)
-    TG_SMTP_SERVER=::1 scenario ipv6-plain-PLAIN ::1 "530 5.7.10" "reject plaintext_auth ipv6-local PLAIN exposed" \
-        -- swaks $(from ::1) --auth PLAIN "${auth[@]}"
-    TG_SMTP_SERVER=::1 scenario ipv6-tls13 ::1 accept "accept - ipv6-local none" \
-        -- swaks $(from ::1) --tls --tls-protocol tlsv1_3
-else
-    echo "(no IPv6 in this kernel: IPv6 scenarios skipped)"
-fi
+matrix_ipv6
 
 echo "== delivery"
 case_check_deliveries
