@@ -30,8 +30,6 @@ cleanup() {
 trap cleanup EXIT
 
 milter_port=${TG_E2E_MILTER_PORT:-18892}
-ipv6=no
-grep -q . /proc/net/if_inet6 2>/dev/null && ipv6=yes
 
 # One source per rule under test, each on its own loopback address.
 write_config() { # write_config FILE [require_starttls of [source open], default no]
@@ -39,50 +37,7 @@ write_config() { # write_config FILE [require_starttls of [source open], default
 [milter]
 socket = inet:$milter_port@127.0.0.1
 accounting_file = $work/accounting.csv
-; 127.0.0.1 and everything else: mail only over TLS, no PLAIN/LOGIN in clear.
-[source default]
-require_starttls = yes
-[source open]
-networks = 127.0.0.2
-require_starttls = ${2:-no}
-[source legacy]
-networks = 127.0.0.3
-require_starttls = yes
-mode = monitor
-[source lenient]
-networks = 127.0.0.4
-require_starttls = no
-require_starttls_before_auth = no
-allow_unencrypted_plain_auth = yes
-[source submission]
-networks = 127.0.0.5
-action = tempfail
-[source strong-bits]
-networks = 127.0.0.6
-min_cipher_bits = 256
-[source allow-list]
-networks = 127.0.0.7
-ciphers = ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384
-tls13_ciphersuites = TLS_AES_256_GCM_SHA384
-[source tls13-only]
-networks = 127.0.0.8
-min_tls_version = TLSv1.3
-[source auth-after-tls]
-networks = 127.0.0.9
-require_starttls = no
-allow_unencrypted_plain_auth = yes
-[source relay]
-networks = 127.0.0.10
-require_starttls = yes
-require_client_cert = yes
-client_cert_issuer = tlsgate test CA
-[source relay-other-issuer]
-networks = 127.0.0.11
-require_client_cert = yes
-client_cert_issuer = Some Other CA
-[source ipv6-local]
-networks = ::1/128
-require_starttls = no
+$(matrix_sources "${2:-}")
 INI
 }
 write_config "$work/tlsgate.ini"

@@ -43,8 +43,6 @@ if [[ ${TG_E2E_MILTER:-unix} == inet ]]; then
 else
     milter_socket=unix:$work/sock/tlsgate.sock sm_milter=unix:/run/tlsgate/tlsgate.sock
 fi
-ipv6=no
-grep -q . /proc/net/if_inet6 2>/dev/null && ipv6=yes
 
 # The sources of postfix-e2e.sh, on the same loopback addresses, plus one
 # that matches a certificate subject with characters Sendmail xtext-encodes.
@@ -52,53 +50,11 @@ cat >"$work/tlsgate.ini" <<INI
 [milter]
 socket = $milter_socket
 accounting_file = $work/accounting.csv
-[source default]
-require_starttls = yes
-[source open]
-networks = 127.0.0.2
-require_starttls = no
-[source legacy]
-networks = 127.0.0.3
-require_starttls = yes
-mode = monitor
-[source lenient]
-networks = 127.0.0.4
-require_starttls = no
-require_starttls_before_auth = no
-allow_unencrypted_plain_auth = yes
-[source submission]
-networks = 127.0.0.5
-action = tempfail
-[source strong-bits]
-networks = 127.0.0.6
-min_cipher_bits = 256
-[source allow-list]
-networks = 127.0.0.7
-ciphers = ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384
-tls13_ciphersuites = TLS_AES_256_GCM_SHA384
-[source tls13-only]
-networks = 127.0.0.8
-min_tls_version = TLSv1.3
-[source auth-after-tls]
-networks = 127.0.0.9
-require_starttls = no
-allow_unencrypted_plain_auth = yes
-[source relay]
-networks = 127.0.0.10
-require_starttls = yes
-require_client_cert = yes
-client_cert_issuer = tlsgate test CA
-[source relay-other-issuer]
-networks = 127.0.0.11
-require_client_cert = yes
-client_cert_issuer = Some Other CA
+$(matrix_sources no)
 [source relay-subject]
 networks = 127.0.0.12
 require_client_cert = yes
 client_cert_subject = ops+relay = 1 (test)
-[source ipv6-local]
-networks = ::1/128
-require_starttls = no
 INI
 "$root/build/tlsgate" -n -c "$work/tlsgate.ini" >/dev/null
 

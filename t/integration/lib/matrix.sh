@@ -15,6 +15,57 @@ auth=(--auth-user alice@example.test --auth-password secret)
 cauth=(--user alice@example.test --password secret)
 from() { echo --local-interface "$1"; }
 
+# matrix_sources [yes|no]: the [source] sections the matrix expects, one loopback
+# address a rule; the argument is [source open]'s require_starttls (default no).
+matrix_sources() {
+    cat <<INI
+; 127.0.0.1 and everything else: mail only over TLS, no PLAIN/LOGIN in clear.
+[source default]
+require_starttls = yes
+[source open]
+networks = 127.0.0.2
+require_starttls = ${1:-no}
+[source legacy]
+networks = 127.0.0.3
+require_starttls = yes
+mode = monitor
+[source lenient]
+networks = 127.0.0.4
+require_starttls = no
+require_starttls_before_auth = no
+allow_unencrypted_plain_auth = yes
+[source submission]
+networks = 127.0.0.5
+action = tempfail
+[source strong-bits]
+networks = 127.0.0.6
+min_cipher_bits = 256
+[source allow-list]
+networks = 127.0.0.7
+ciphers = ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384
+tls13_ciphersuites = TLS_AES_256_GCM_SHA384
+[source tls13-only]
+networks = 127.0.0.8
+min_tls_version = TLSv1.3
+[source auth-after-tls]
+networks = 127.0.0.9
+require_starttls = no
+allow_unencrypted_plain_auth = yes
+[source relay]
+networks = 127.0.0.10
+require_starttls = yes
+require_client_cert = yes
+client_cert_issuer = tlsgate test CA
+[source relay-other-issuer]
+networks = 127.0.0.11
+require_client_cert = yes
+client_cert_issuer = Some Other CA
+[source ipv6-local]
+networks = ::1/128
+require_starttls = no
+INI
+}
+
 matrix_transport_auth() {
     local row src addr e_none e_plain e_login mech a exposed e reply action reason v
     echo "== {plaintext, TLS 1.2, TLS 1.3} x {no AUTH, AUTH PLAIN, AUTH LOGIN} from three sources"
