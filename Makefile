@@ -25,6 +25,8 @@ BENCH_SRC  := $(wildcard t/bench/*.cc)
 POLICY_OBJ := $(POLICY_SRC:%.cc=$(BUILD)/%.o)
 MILTER_OBJ := $(MILTER_SRC:%.cc=$(BUILD)/%.o)
 UNIT_OBJ   := $(UNIT_SRC:%.cc=$(BUILD)/%.o)
+# The parts of milter/ that are pure (no libmilter) and unit tested.
+UNIT_MILTER_OBJ := $(BUILD)/milter/log_format.o
 
 # Debian packages the build and the tests need.
 DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev libgtest-dev clang-format
@@ -65,7 +67,7 @@ $(BUILD)/tlsgate: $(MILTER_OBJ) $(BUILD)/libpolicy.a
 $(BUILD)/lookup_bench: $(BUILD)/t/bench/lookup_bench.o $(BUILD)/libpolicy.a
 	$(CXX) $(CXXFLAGS) -o $@ $^ $(POLICY_LIBS)
 
-$(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/libpolicy.a
+$(BUILD)/unit_tests: $(UNIT_OBJ) $(UNIT_MILTER_OBJ) $(BUILD)/libpolicy.a
 	$(CXX) $(CXXFLAGS) -o $@ $^ $(POLICY_LIBS) $(GTEST_LIBS)
 
 # Idempotent: apt-get runs only when a package is missing.
