@@ -88,6 +88,7 @@ check-integration: all
 	t/integration/daemon.sh
 	t/integration/smoke-container.sh
 	t/integration/postfix-e2e.sh
+	t/integration/bypass.sh
 
 # A tiny run of the lookup benchmark so that it never rots; no timing is asserted.
 bench-smoke: $(BUILD)/lookup_bench
