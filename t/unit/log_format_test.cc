@@ -85,8 +85,14 @@ std::vector<std::string> keys_of(const std::string& line) {
     while (i < line.size() && line[i] != ' ' && line[i] != '"') ++i;
     return i > start;
   };
-  if (!value() || i >= line.size() || line[i] != ':') return {"PARSE ERROR"};
-  ++i;
+  // The queue id: quoted and then ':', or bare up to the first space and ending in ':'.
+  if (line.starts_with('"')) {
+    if (!value() || i >= line.size() || line[i] != ':') return {"PARSE ERROR"};
+    ++i;
+  } else {
+    i = line.find(' ');
+    if (i == std::string::npos || i < 2 || line[i - 1] != ':') return {"PARSE ERROR"};
+  }
   std::vector<std::string> keys;
   while (i < line.size()) {
     if (line[i] != ' ') return {"PARSE ERROR"};
@@ -116,7 +122,7 @@ TEST(FormatLogLine, HostileValuesNeverSplitOrForgeALine) {
   const std::string forged = "x\nJan  1 00:00:00 mx tlsgate[1]: Q: action=accept client=6.6.6.6 x=";
   for (const std::string& v :
        {forged, "a action=accept"s, "\" action=accept \""s, std::string(70000, '\x01'),
-        std::string(70000, 'A'), "\xc0\xaf\xff"s}) {
+        std::string(70000, 'A'), "\xc0\xaf\xff"s, "4Xk2:Lz0c1"s, "Q:"s}) {
     const std::string line = format_log_line(hostile_record(v));
     EXPECT_EQ(line.find_first_of("\r\n"s + '\0'), std::string::npos) << line.substr(0, 80);
     // Every forged "key=value" stays inside a quoted value.
