@@ -3,6 +3,7 @@
 #   make deps     install the build and test dependencies (Debian 12, apt-get)
 #   make check    install what is needed, build, run every test
 #   make demo     tlsgate with the example rules in front of a real Postfix
+#   make stress   the fault and load tests (kill -9, reloads, 1,000 sessions, a stopped tlsgate)
 #   make format   clang-format the sources
 #   make install  install (PREFIX, SYSCONFDIR, SYSTEMDUNITDIR, ..., DESTDIR: see below)
 
@@ -49,7 +50,7 @@ SYSUSERSDIR    = $(PREFIX)/lib/sysusers.d
 TMPFILESDIR    = $(PREFIX)/lib/tmpfiles.d
 INSTALL        = install
 
-.PHONY: all deps check unit golden format format-check clean demo bench bench-smoke check-integration \
+.PHONY: all deps check unit golden format format-check clean demo bench bench-smoke check-integration stress \
         install uninstall check-install check-systemd
 
 all: $(BUILD)/tlsgate
@@ -89,6 +90,16 @@ check-integration: all
 	t/integration/smoke-container.sh
 	t/integration/postfix-e2e.sh
 	t/integration/bypass.sh
+
+# The fault and load tests, against real Postfix containers (root, podman; a few
+# minutes; not part of make check): SIGKILL of tlsgate under load with a second
+# Postfix retrying, 100 reloads during a stream, a stopped tlsgate behind Postfix's
+# milter timeouts, 1,000 concurrent sessions. Each prints its counts.
+stress: all
+	t/integration/stress-kill.sh
+	t/integration/stress-reload.sh
+	t/integration/stress-slow.sh
+	t/integration/stress-concurrency.sh
 
 # A tiny run of the lookup benchmark so that it never rots; no timing is asserted.
 bench-smoke: $(BUILD)/lookup_bench
