@@ -96,10 +96,9 @@ check-integration: all
 # Postfix retrying, 100 reloads during a stream, a stopped tlsgate behind Postfix's
 # milter timeouts, 1,000 concurrent sessions. Each prints its counts.
 stress: all
-	t/integration/stress-kill.sh
-	t/integration/stress-reload.sh
-	t/integration/stress-slow.sh
-	t/integration/stress-concurrency.sh
+	@rc=0; for t in kill reload slow concurrency; do \
+	  echo "t/integration/stress-$$t.sh"; t/integration/stress-$$t.sh || rc=1; \
+	done; exit $$rc
 
 # A tiny run of the lookup benchmark so that it never rots; no timing is asserted.
 bench-smoke: $(BUILD)/lookup_bench

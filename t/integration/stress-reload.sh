@@ -82,7 +82,7 @@ loader=$!
 sleep 1
 outcomes() { grep -cE "tlsgate\[$milter_pid\]: (reloaded |reload failed: )" "$TG_SYSLOG_FILE" || true; }
 kinds=(good changed broken)
-done_ok=0 done_failed=0 lost=0
+slow=0
 t0=$SECONDS
 for i in $(seq 0 $((reloads - 1))); do
     kind=${kinds[i % 3]}
@@ -90,16 +90,16 @@ for i in $(seq 0 $((reloads - 1))); do
     install_config "$kind"
     kill -USR1 "$milter_pid"
     # One signal at a time: a second SIGUSR1 while the first is pending would merge.
-    if tg_wait_for 10 "reload $i" test "$(outcomes)" -gt "$before"; then
-        if [[ $kind == broken ]]; then done_failed=$((done_failed + 1)); else done_ok=$((done_ok + 1)); fi
-    else
-        lost=$((lost + 1))
-    fi
+    # (On a loaded machine rsyslog may write the line late: slow is not lost.)
+    tg_wait_for 30 "reload $i" test "$(outcomes)" -gt "$before" || slow=$((slow + 1))
     sleep 0.05
 done
 reload_seconds=$((SECONDS - t0))
 install_config good
 kill -USR1 "$milter_pid"
+all_answered() { test "$(outcomes)" -ge $((reloads + 1)); }
+tg_wait_for 60 "every reload answered" all_answered || true
+lost=$((reloads + 1 - $(outcomes)))
 wait "$loader" || true
 loader=
 cat "$work/load.out"
@@ -108,7 +108,7 @@ want_failed=$((reloads / 3)) want_ok=$((reloads - reloads / 3))
 reloaded=$(grep -cE "tlsgate\[$milter_pid\]: reloaded $ini: 4 sources" "$TG_SYSLOG_FILE" || true)
 failed=$(grep -cE "tlsgate\[$milter_pid\]: reload failed: 1 error in $ini; the previous policy stays in force" "$TG_SYSLOG_FILE" || true)
 errors=$(grep -cE "tlsgate\[$milter_pid\]: config error: $ini:$bad_line: require_starttls: \"perhaps\" is not a boolean" "$TG_SYSLOG_FILE" || true)
-tg_check "$reloads reloads done in ${reload_seconds}s, each answered in the log ($lost unanswered)" test "$lost" = 0
+tg_check "$reloads reloads done in ${reload_seconds}s, each answered in the log ($lost unanswered; $slow after more than 30 s)" test "$lost" = 0
 tg_check "$want_ok good and changed files: 'reloaded' ($reloaded, one more at the end)" \
     test "$reloaded" -ge "$want_ok"
 tg_check "$want_failed broken files: 'reload failed ... the previous policy stays in force' ($failed)" \
@@ -183,6 +183,6 @@ tg_check "every accepted message delivered once ($(cat "$work/delivery"))" \
 tg_check "no refused message delivered" grep -q 'leaked=0$' "$work/delivery"
 tg_check "tlsgate still running" kill -0 "$milter_pid"
 
-echo "reload: reloads=$reloads (ok $done_ok, refused $done_failed, unanswered $lost) $(head -n 1 "$work/verdicts")"
+echo "reload: reloads=$reloads (reloaded $((reloaded - 1)), refused $failed, unanswered $lost) $(head -n 1 "$work/verdicts")"
 echo "stress-reload: $tg_passed passed, $tg_failed failed ($((SECONDS - started)) s)"
 ((tg_failed == 0))
