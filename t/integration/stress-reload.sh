@@ -12,7 +12,7 @@
 # matches one of the two valid policies (accept only under flip-open, 530 only
 # under flip-strict, flip-broken never), both were in force at some point,
 # accepted mail delivered once, refused mail never.
-#   TG_STRESS_RELOADS (100)  TG_STRESS_SESSIONS (600)  TG_STRESS_RATE (40 a second)
+#   TG_STRESS_RELOADS (100)  TG_STRESS_SESSIONS (5000, at most)  TG_STRESS_RATE (40 a second)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,7 +27,7 @@ tg_need_test_pkgs
 tg_need_pkgs python3
 
 reloads=${TG_STRESS_RELOADS:-100}
-sessions=${TG_STRESS_SESSIONS:-600}
+sessions=${TG_STRESS_SESSIONS:-5000}
 rate=${TG_STRESS_RATE:-40}
 milter_port=${TG_STRESS_MILTER_PORT:-18905}
 export SMTP_PORT=${TG_STRESS_SMTP_PORT:-10034}
@@ -74,10 +74,10 @@ milter_pid=$TG_SPAWNED_PID
 tg_syslog_wait "tlsgate\[$milter_pid\]: started: " 20
 MILTER=inet:127.0.0.1:$milter_port SMTP_LISTEN=127.0.0.1 pf_start
 
-echo "== $sessions sessions at $rate a second from 127.0.0.2-4; $reloads reloads meanwhile"
+echo "== sessions at $rate a second from 127.0.0.2-4 (at most $sessions) while $reloads reloads are done"
 st_load --port "$SMTP_PORT" --sessions "$sessions" --concurrency 10 --rate "$rate" \
     --source 127.0.0.2 --source 127.0.0.3 --source 127.0.0.4 --tag reload \
-    --jsonl "$work/sessions.jsonl" >"$work/load.out" 2>&1 &
+    --stop-file "$work/stop" --jsonl "$work/sessions.jsonl" >"$work/load.out" 2>&1 &
 loader=$!
 sleep 1
 outcomes() { grep -cE "tlsgate\[$milter_pid\]: (reloaded |reload failed: )" "$TG_SYSLOG_FILE" || true; }
@@ -92,7 +92,7 @@ for i in $(seq 0 $((reloads - 1))); do
     # One signal at a time: a second SIGUSR1 while the first is pending would merge.
     # (On a loaded machine rsyslog may write the line late: slow is not lost.)
     tg_wait_for 30 "reload $i" test "$(outcomes)" -gt "$before" || slow=$((slow + 1))
-    sleep 0.05
+    sleep 0.15 # each policy in force long enough for sessions to meet it
 done
 reload_seconds=$((SECONDS - t0))
 install_config good
@@ -100,6 +100,7 @@ kill -USR1 "$milter_pid"
 all_answered() { test "$(outcomes)" -ge $((reloads + 1)); }
 tg_wait_for 60 "every reload answered" all_answered || true
 lost=$((reloads + 1 - $(outcomes)))
+touch "$work/stop" # the stream lasts as long as the reloads
 wait "$loader" || true
 loader=
 cat "$work/load.out"
@@ -151,7 +152,7 @@ PY
 cat "$work/verdicts"
 get() { sed -nE "s/.*\b$1=([0-9]+).*/\1/p" "$work/verdicts" | head -n 1; }
 tg_check "no session failed because of a reload: every reply one a valid policy gives ($(get failed) failed of $(get sessions))" \
-    test "$(get failed)" = 0 -a "$(get sessions)" = "$sessions"
+    test "$(get failed)" = 0 -a "$(get sessions)" -gt 0
 tg_check "127.0.0.2 judged under both policies: $(get flip_accepted) accepted, $(get flip_refused) refused" \
     test "$(get flip_accepted)" -gt 0 -a "$(get flip_refused)" -gt 0
 tg_check "every accept of 127.0.0.2 made by [source flip-open] ($(sed -nE 's/.*accept\/flip-open=([0-9]+).*/\1/p' "$work/verdicts") lines, $(get flip_accepted) sessions)" \

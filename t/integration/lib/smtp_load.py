@@ -16,6 +16,7 @@ chosen loopback source address, one message each, every reply recorded.
                    A file named by --barrier-file is written at that moment;
                    --hold SECS keeps them all waiting that long.
   --rate R         start at most R sessions a second
+  --stop-file F    start no new session once F exists (--sessions is then a cap)
   --jsonl FILE     one JSON line per session: n, source, rcpt, result
                    (queued/refused/error), code, stage, reply, qid, seconds
 
@@ -29,6 +30,7 @@ import argparse
 import asyncio
 import collections
 import json
+import os
 import resource
 import sys
 import time
@@ -48,6 +50,7 @@ p.add_argument("--barrier-file")
 p.add_argument("--hold", type=float, default=0,
                help="seconds all sessions wait together after the barrier")
 p.add_argument("--rate", type=float, default=0)
+p.add_argument("--stop-file", help="start no new session once this file exists")
 p.add_argument("--timeout", type=float, default=120)
 p.add_argument("--jsonl")
 o = p.parse_args()
@@ -174,6 +177,9 @@ async def main():
     tasks = []
     for n in range(o.sessions):
         await gate.acquire()
+        if o.stop_file and os.path.exists(o.stop_file):
+            gate.release()
+            break
         if o.rate:
             delay = t0 + n / o.rate - time.monotonic()
             if delay > 0:
