@@ -6,13 +6,35 @@
 #   make stress   the fault and load tests (kill -9, reloads, 1,000 sessions, a stopped tlsgate)
 #   make format   clang-format the sources
 #   make install  install (PREFIX, SYSCONFDIR, SYSTEMDUNITDIR, ..., DESTDIR: see below)
+#   make check-asan / check-tsan   the unit tests under ASan+UBSan / TSan
+#   make SANITIZE=address|thread    build everything into build-asan/ or build-tsan/
+#   make fuzz [FUZZ_SECONDS=N]      run each libFuzzer target in t/fuzz for N seconds
 
 CXX      ?= g++
 CXXSTD   := -std=c++20
 WARNINGS := -Wall -Wextra -Werror
-CXXFLAGS ?= -O2 -g
 CPPFLAGS += -I. -MMD -MP
-BUILD    := build
+
+# SANITIZE=address (ASan + UBSan, build-asan/) or SANITIZE=thread (TSan, build-tsan/):
+# the same targets, built instrumented into their own directory, e.g.
+# `make SANITIZE=address` gives build-asan/tlsgate for the integration tests. -O0: the
+# build is most of the cost, and -O0 halves it (the unit tests then take ~20 s).
+SANITIZE ?=
+ifeq ($(SANITIZE),)
+  BUILD     := build
+  SAN_FLAGS :=
+  CXXFLAGS  ?= -O2 -g
+else ifeq ($(SANITIZE),address)
+  BUILD     := build-asan
+  SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+  CXXFLAGS  ?= -O0 -g
+else ifeq ($(SANITIZE),thread)
+  BUILD     := build-tsan
+  SAN_FLAGS := -fsanitize=thread
+  CXXFLAGS  ?= -O0 -g
+else
+  $(error SANITIZE must be empty, address or thread)
+endif
 
 POLICY_LIBS := $(shell pkg-config --libs inih libssl libcrypto 2>/dev/null || echo -linih -lssl -lcrypto)
 MILTER_LIBS := -lmilter -pthread
@@ -26,14 +48,29 @@ BENCH_SRC  := $(wildcard t/bench/*.cc)
 POLICY_OBJ := $(POLICY_SRC:%.cc=$(BUILD)/%.o)
 MILTER_OBJ := $(MILTER_SRC:%.cc=$(BUILD)/%.o)
 UNIT_OBJ   := $(UNIT_SRC:%.cc=$(BUILD)/%.o)
-# The parts of milter/ that are pure (no libmilter) and unit tested.
-UNIT_MILTER_OBJ := $(BUILD)/milter/log_format.o
 
-# Debian packages the build and the tests need.
-DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev libgtest-dev clang-format
+# Debian packages the build and the tests need (clang and its compiler-rt: libFuzzer).
+DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev libgtest-dev clang-format \
+        clang libclang-rt-14-dev
 # ... and check-install: man page lint, unit and sysusers/tmpfiles checks, logrotate -d,
 # m4 + Sendmail's cf files to expand the .mc snippet.
 DEPS += mandoc groff-base systemd logrotate m4 sendmail-cf
+
+# libFuzzer targets (t/fuzz/NAME.cc, seeds in t/fuzz/corpus/NAME/), built with clang,
+# ASan and UBSan into build-fuzz/. What a run finds goes to build-fuzz/corpus/NAME/
+# (the checked-in seeds are only read) and crashes to build-fuzz/crashes/.
+FUZZ_CXX      ?= clang++
+FUZZ_BUILD    := build-fuzz
+FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CXXFLAGS := -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN)
+FUZZ_SRC      := $(wildcard t/fuzz/*.cc)
+FUZZ_TARGETS  := $(notdir $(FUZZ_SRC:.cc=))
+# What the targets exercise: the policy engine, the log formats and the session
+# (none of which includes libmilter).
+FUZZ_LIB_SRC  := $(POLICY_SRC) milter/log_format.cc milter/session.cc
+FUZZ_LIB_OBJ  := $(FUZZ_LIB_SRC:%.cc=$(FUZZ_BUILD)/%.o)
+FUZZ_SECONDS  ?= 300
+FUZZ_SMOKE_SECONDS ?= 30
 
 # Installation. `make install` never overwrites $(SYSCONFDIR)/tlsgate/tlsgate.ini (nor
 # legacy-networks.txt): the example goes there only if there is none, and always
@@ -51,25 +88,28 @@ TMPFILESDIR    = $(PREFIX)/lib/tmpfiles.d
 INSTALL        = install
 
 .PHONY: all deps check unit golden format format-check clean demo bench bench-smoke check-integration stress \
-        install uninstall check-install check-systemd
+        install uninstall check-install check-systemd check-asan check-tsan fuzz fuzz-smoke fuzz-build
 
 all: $(BUILD)/tlsgate
 
 $(BUILD)/%.o: %.cc
 	@mkdir -p $(@D)
-	$(CXX) $(CXXSTD) $(WARNINGS) $(CXXFLAGS) $(CPPFLAGS) -c $< -o $@
+	$(CXX) $(CXXSTD) $(WARNINGS) $(CXXFLAGS) $(SAN_FLAGS) $(CPPFLAGS) -c $< -o $@
 
 $(BUILD)/libpolicy.a: $(POLICY_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/tlsgate: $(MILTER_OBJ) $(BUILD)/libpolicy.a
-	$(CXX) $(CXXFLAGS) -o $@ $^ $(POLICY_LIBS) $(MILTER_LIBS)
+	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS) $(MILTER_LIBS)
 
 $(BUILD)/lookup_bench: $(BUILD)/t/bench/lookup_bench.o $(BUILD)/libpolicy.a
-	$(CXX) $(CXXFLAGS) -o $@ $^ $(POLICY_LIBS)
+	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS)
 
-$(BUILD)/unit_tests: $(UNIT_OBJ) $(UNIT_MILTER_OBJ) $(BUILD)/libpolicy.a
-	$(CXX) $(CXXFLAGS) -o $@ $^ $(POLICY_LIBS) $(GTEST_LIBS)
+$(BUILD)/gen_networks: $(BUILD)/t/bench/gen_networks.o
+	$(CXX) $(CXXFLAGS) -o $@ $^
+
+$(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/milter/log_format.o $(BUILD)/libpolicy.a
+	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS) $(GTEST_LIBS)
 
 # Idempotent: apt-get runs only when a package is missing.
 deps:
@@ -80,15 +120,24 @@ deps:
 	fi
 
 check: deps
-	$(MAKE) unit golden bench-smoke format-check check-install check-integration
+	$(MAKE) unit golden bench-smoke format-check check-install check-asan fuzz-smoke check-integration
 
-# Real Postfix (podman container), real TLS/SASL, rsyslog, swaks; needs root. The
-# scripts install what they need (podman, debootstrap, swaks, ...) and build the
-# container image on the first run.
+# The unit tests built with ASan + UBSan (any finding aborts the test run) and with
+# TSan. `make SANITIZE=... all` builds the daemon the same way for the integration tests.
+check-asan: deps
+	$(MAKE) SANITIZE=address unit
+
+check-tsan: deps
+	$(MAKE) SANITIZE=thread unit
+
+# Real Postfix and Sendmail (podman containers), real TLS/SASL, rsyslog, swaks;
+# needs root. The scripts install what they need (podman, debootstrap, swaks, ...)
+# and build the container images on the first run.
 check-integration: all
 	t/integration/daemon.sh
 	t/integration/smoke-container.sh
 	t/integration/postfix-e2e.sh
+	t/integration/sendmail-e2e.sh
 	t/integration/bypass.sh
 
 # The fault and load tests, against real Postfix containers (root, podman; a few
@@ -100,14 +149,20 @@ stress: all
 	  echo "t/integration/stress-$$t.sh"; t/integration/stress-$$t.sh || rc=1; \
 	done; exit $$rc
 
-# A tiny run of the lookup benchmark so that it never rots; no timing is asserted.
-bench-smoke: $(BUILD)/lookup_bench
-	$(BUILD)/lookup_bench 1000
+# The benchmarks need Postfix's postmap and GNU time; need-tools.sh installs them
+# (idempotent, starts no Postfix service).
+BENCH_TOOLS := $(BUILD)/tlsgate $(BUILD)/lookup_bench $(BUILD)/gen_networks
 
-bench: $(BUILD)/lookup_bench
-	$(BUILD)/lookup_bench 1000
-	$(BUILD)/lookup_bench 100000
-	$(BUILD)/lookup_bench 1000000
+# A tiny run of every benchmark (the same path: 300 netblocks, Postfix's cidr: peer
+# included, every answer checked) so that they never rot; no timing is asserted.
+bench-smoke: $(BENCH_TOOLS)
+	t/bench/need-tools.sh
+	BUILD=$(BUILD) t/bench/lookup.sh --smoke
+
+# Every figure of BENCHMARKS.md, measured side by side in one run (a few minutes).
+bench: $(BENCH_TOOLS)
+	t/bench/need-tools.sh
+	BUILD=$(BUILD) t/bench/lookup.sh
 
 unit: $(BUILD)/unit_tests
 	cd t/unit && ../../$(BUILD)/unit_tests --gtest_brief=1
@@ -115,11 +170,37 @@ unit: $(BUILD)/unit_tests
 golden: $(BUILD)/tlsgate
 	t/golden/run.sh $(BUILD)/tlsgate
 
+FORMATTED := $(POLICY_SRC) $(MILTER_SRC) $(UNIT_SRC) $(BENCH_SRC) $(FUZZ_SRC) \
+             $(wildcard policy/*.h milter/*.h t/unit/*.h t/fuzz/*.h)
+
 format:
-	clang-format -i $(POLICY_SRC) $(MILTER_SRC) $(UNIT_SRC) $(BENCH_SRC) $(wildcard policy/*.h milter/*.h t/unit/*.h)
+	clang-format -i $(FORMATTED)
 
 format-check:
-	clang-format --dry-run --Werror $(POLICY_SRC) $(MILTER_SRC) $(UNIT_SRC) $(BENCH_SRC) $(wildcard policy/*.h milter/*.h t/unit/*.h)
+	clang-format --dry-run --Werror $(FORMATTED)
+
+# ---- fuzzing ----
+$(FUZZ_BUILD)/%.o: %.cc
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(CXXSTD) $(WARNINGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link $(CPPFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/libfuzzlib.a: $(FUZZ_LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/t/fuzz/%.o $(FUZZ_BUILD)/libfuzzlib.a
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $^ $(POLICY_LIBS)
+
+fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
+
+# Each target for FUZZ_SECONDS (default 300) s, growing build-fuzz/corpus/; `make
+# fuzz-smoke` (part of `make check`) for FUZZ_SMOKE_SECONDS (30) s from the checked-in
+# seeds alone (a fresh scratch corpus, so that its time does not grow from run to run).
+# t/fuzz/run.sh prints each target's exec count.
+fuzz: deps fuzz-build
+	t/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: deps fuzz-build
+	FUZZ_FRESH=1 t/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 
 # tlsgate with etc/tlsgate.ini in front of a real Postfix (container, private
 # network namespace), a few sessions, each SMTP answer beside tlsgate's log line.
@@ -191,6 +272,7 @@ check-systemd: $(BUILD)/tlsgate
 	t/install/systemd-container.sh
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf build build-asan build-tsan $(FUZZ_BUILD)
 
--include $(BUILD)/t/bench/lookup_bench.d $(POLICY_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(BUILD)/t/bench/lookup_bench.d $(BUILD)/t/bench/gen_networks.d $(POLICY_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_SRC:%.cc=$(FUZZ_BUILD)/%.d)

@@ -129,8 +129,8 @@ std::string csv_field(std::string_view value) {
       i += len;
       continue;
     }
-    if (ch == '\\') cleaned += '\\';  // so that \xNN is always an escape
     if (ch == '"') cleaned += '"';
+    if (ch == '\\') cleaned += '\\';  // so that a literal "\x0a" never reads as an escape
     quote = quote || ch == '"' || ch == ',' || ch == ' ';
     cleaned += ch;
     ++i;

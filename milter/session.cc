@@ -25,20 +25,41 @@ void Session::on_connect_macros(const MacroGetter& get) {
   mta_is_postfix_ = get_or_empty(get, "v").starts_with("Postfix");
 }
 
-void Session::on_tls_macros(const MacroGetter& get) {
+void Session::read_tls_macros(const MacroGetter& get) {
   macros_.tls_version = get_or_empty(get, "{tls_version}");
   macros_.cipher = get_or_empty(get, "{cipher}");
   macros_.cipher_bits = get_or_empty(get, "{cipher_bits}");
-  macros_.cert_subject = get_or_empty(get, "{cert_subject}");
-  macros_.cert_issuer = get_or_empty(get, "{cert_issuer}");
+  if (mta_is_postfix_) {
+    macros_.cert_subject = get_or_empty(get, "{cert_subject}");
+    macros_.cert_issuer = get_or_empty(get, "{cert_issuer}");
+  } else {
+    // Sendmail: the CNs, as Postfix gives them, so that one client_cert_issuer
+    // and one log line serve both MTAs; xtext-encoded ("tlsgate+20test+20CA").
+    // {cert_subject}/{cert_issuer} hold the full DNs ("/O=.../CN=...").
+    macros_.cert_subject = policy::xtext_decode(get_or_empty(get, "{cn_subject}"));
+    macros_.cert_issuer = policy::xtext_decode(get_or_empty(get, "{cn_issuer}"));
+  }
   macros_.verify = get_or_empty(get, "{verify}");
 }
 
+void Session::observe_auth(policy::AuthHistory::Stage stage) {
+  // Postfix forgets an AUTH at STARTTLS: what it reports is current.
+  if (mta_is_postfix_) return;
+  auth_history_.observe(stage, facts().tls_active, !macros_.auth_type.empty());
+}
+
+void Session::on_tls_macros(const MacroGetter& get) {
+  read_tls_macros(get);
+  macros_.auth_type = get_or_empty(get, "{auth_type}");
+  observe_auth(policy::AuthHistory::Stage::helo);
+}
+
 void Session::on_mail_macros(const MacroGetter& get) {
-  on_tls_macros(get);
+  read_tls_macros(get);
   macros_.auth_type = get_or_empty(get, "{auth_type}");
   macros_.auth_authen = get_or_empty(get, "{auth_authen}");
   if (const char* id = get("{i}")) queue_id_ = id;
+  observe_auth(policy::AuthHistory::Stage::mail);
 }
 
 void Session::on_eom_macros(const MacroGetter& get) {
@@ -49,7 +70,9 @@ policy::SessionFacts Session::facts() const {
   const policy::MacroValues m{macros_.tls_version,  macros_.cipher,      macros_.cipher_bits,
                               macros_.cert_subject, macros_.cert_issuer, macros_.verify,
                               macros_.auth_type};
-  return policy::facts_from_macros(m, mta_is_postfix_);
+  policy::SessionFacts f = policy::facts_from_macros(m, mta_is_postfix_);
+  f.auth_before_tls = auth_history_.auth_before_tls();
+  return f;
 }
 
 LogRecord Session::record(const policy::Decision& d, const std::string& reply) const {

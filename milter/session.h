@@ -24,12 +24,17 @@ using DecisionSink = std::function<void(Severity, const LogRecord&)>;
 
 // The macros tlsgate asks for at each stage (smfi_setsymlist). Each list
 // replaces the MTA's own list for that stage, so each names all it needs.
+// {cert_subject}/{cert_issuer} are the certificate's CNs on Postfix; Sendmail
+// sends its full DNs there and the CNs in {cn_subject}/{cn_issuer}. An MTA
+// leaves out what it does not know.
 inline constexpr const char* kConnectMacros = "{daemon_name} v";
+// {auth_type} at HELO tells an AUTH made before STARTTLS (policy::AuthHistory).
 inline constexpr const char* kHeloMacros =
-    "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify}";
+    "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {cn_subject} "
+    "{cn_issuer} {verify} {auth_type}";
 inline constexpr const char* kMailMacros =
-    "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify} "
-    "{auth_type} {auth_authen} {i}";
+    "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {cn_subject} "
+    "{cn_issuer} {verify} {auth_type} {auth_authen} {i}";
 inline constexpr const char* kEomMacros = "{i}";
 
 struct Outcome {
@@ -45,8 +50,8 @@ class Session {
           DecisionSink sink);
 
   void on_connect_macros(const MacroGetter& get);
-  // HELO, MAIL and RCPT: every TLS and AUTH macro is (re)read; one the MTA no
-  // longer sends is cleared.
+  // HELO (on_tls_macros), MAIL and RCPT: every TLS and AUTH macro is (re)read;
+  // one the MTA no longer sends is cleared.
   void on_tls_macros(const MacroGetter& get);
   void on_mail_macros(const MacroGetter& get);
   void on_eom_macros(const MacroGetter& get);
@@ -65,6 +70,8 @@ class Session {
     bool operator==(const Macros&) const = default;
   };
 
+  void read_tls_macros(const MacroGetter& get);
+  void observe_auth(policy::AuthHistory::Stage stage);
   policy::SessionFacts facts() const;
   Outcome decide_and_log();
   LogRecord record(const policy::Decision& d, const std::string& reply) const;
@@ -75,6 +82,7 @@ class Session {
   DecisionSink sink_;
   bool mta_is_postfix_ = false;
   Macros macros_;
+  policy::AuthHistory auth_history_;  // only for an MTA that keeps AUTH over STARTTLS
   std::string queue_id_;
   std::optional<Macros> decided_on_;  // the facts of this transaction's decision
   bool transaction_accepted_ = false;

@@ -24,9 +24,40 @@ Address from_v6_bytes(const std::uint8_t* b) {
   return a;
 }
 
+// inet_pton(AF_INET) without the copy to a C string, for the common case: the same
+// rules (four decimal octets 0-255, no leading zeros, nothing else), false for any
+// other text.
+bool parse_dotted_quad(std::string_view text, std::uint8_t* out) {
+  unsigned octets = 0;
+  unsigned value = 0;
+  bool saw_digit = false;
+  for (const char c : text) {
+    if (c >= '0' && c <= '9') {
+      if (saw_digit && value == 0) return false;  // a leading zero
+      value = value * 10 + static_cast<unsigned>(c - '0');
+      if (value > 255) return false;
+      if (!saw_digit) {
+        if (++octets > 4) return false;
+        saw_digit = true;
+      }
+    } else if (c == '.' && saw_digit) {
+      if (octets == 4) return false;
+      out[octets - 1] = static_cast<std::uint8_t>(value);
+      value = 0;
+      saw_digit = false;
+    } else {
+      return false;
+    }
+  }
+  if (octets < 4) return false;
+  out[3] = static_cast<std::uint8_t>(value);
+  return true;
+}
+
 }  // namespace
 
 std::optional<Address> Address::parse(std::string_view text) {
+  if (Address a; parse_dotted_quad(text, a.bytes.data())) return a;
   // inet_pton wants a NUL-terminated string; anything longer than the longest
   // textual address cannot be one.
   char buf[INET6_ADDRSTRLEN + 1];

@@ -59,11 +59,12 @@ bool cert_acceptable(const Rule& rule, const SessionFacts& f) {
 
 Reason first_failure(const Rule& rule, const SessionFacts& f) {
   const bool authenticated = !f.auth_mechanism.empty();
+  const bool auth_in_clear = authenticated && (!f.tls_active || f.auth_before_tls);
   const bool plaintext_mechanism = is_plaintext_mechanism(f.auth_mechanism);
-  if (authenticated && !f.tls_active && plaintext_mechanism && !rule.allow_unencrypted_plain_auth) {
+  if (auth_in_clear && plaintext_mechanism && !rule.allow_unencrypted_plain_auth) {
     return Reason::plaintext_auth;
   }
-  if (authenticated && !f.tls_active && rule.require_starttls_before_auth) {
+  if (auth_in_clear && rule.require_starttls_before_auth) {
     return Reason::auth_before_starttls;
   }
   if (rule.require_starttls && !f.tls_active) return Reason::starttls_required;
@@ -85,7 +86,8 @@ Reason first_failure(const Rule& rule, const SessionFacts& f) {
 
 Decision decide(const Rule& rule, const SessionFacts& facts) {
   Decision d;
-  d.credentials_exposed = !facts.tls_active && is_plaintext_mechanism(facts.auth_mechanism);
+  d.credentials_exposed =
+      (!facts.tls_active || facts.auth_before_tls) && is_plaintext_mechanism(facts.auth_mechanism);
   d.reason = first_failure(rule, facts);
   const Reply* reply = reply_for(d.reason);
   if (reply == nullptr) return d;

@@ -14,8 +14,9 @@ namespace {
 // to find the next. This bounds the passes a hostile file can cost.
 constexpr int kMaxSyntaxErrors = 50;
 // Stands in for a broken [section header so that the keys under it are not
-// misfiled into the section before it.
-constexpr std::string_view kBrokenSection = "\x01broken";
+// misfiled into the section before it. Those keys are skipped by the line of this
+// header, not by its name: any name can also be written in a file.
+constexpr std::string_view kBrokenHeader = "[broken]\n";
 // inih keeps this many bytes of a section name (its MAX_SECTION - 1) and silently
 // drops the rest, which would merge two long names into one section.
 constexpr std::size_t kMaxSectionName = 49;
@@ -24,9 +25,10 @@ constexpr std::size_t kMaxSectionName = 49;
 // so that the current line number is always known.
 struct LineFeed {
   const std::vector<std::string>* lines = nullptr;
-  std::size_t next = 0;    // the line to serve next
-  std::size_t offset = 0;  // how much of lines[next] was already served
-  int current_line = 0;    // 1-based line inih is reading
+  const std::vector<bool>* broken = nullptr;  // per line: a header that was replaced
+  std::size_t next = 0;                       // the line to serve next
+  std::size_t offset = 0;                     // how much of lines[next] was already served
+  int current_line = 0;                       // 1-based line inih is reading
   int section_line = 0;
   const IniHandler* handler = nullptr;
   std::exception_ptr failure;  // exceptions must not unwind through inih's C frames
@@ -66,7 +68,9 @@ char* read_line(char* str, int num, void* stream) {
 
 int on_key(void* user, const char* section, const char* name, const char* value) {
   auto* feed = static_cast<LineFeed*>(user);
-  if (feed->handler == nullptr || section == kBrokenSection || feed->failure) return 1;
+  const auto header = static_cast<std::size_t>(feed->section_line);
+  const bool under_broken_header = header > 0 && (*feed->broken)[header - 1];
+  if (feed->handler == nullptr || under_broken_header || feed->failure) return 1;
   try {
     (*feed->handler)({section, name, value, feed->current_line, feed->section_line});
   } catch (...) {
@@ -76,7 +80,8 @@ int on_key(void* user, const char* section, const char* name, const char* value)
 }
 
 // inih keeps its options in globals (a Debian patch makes them run-time settings).
-int run_inih(const std::vector<std::string>& lines, const IniHandler* handler) {
+int run_inih(const std::vector<std::string>& lines, const std::vector<bool>& broken,
+             const IniHandler* handler) {
   static std::mutex inih_options;
   const std::lock_guard lock(inih_options);
   ini_use_stack = false;
@@ -87,6 +92,7 @@ int run_inih(const std::vector<std::string>& lines, const IniHandler* handler) {
   ini_stop_on_first_error = false;
   LineFeed feed;
   feed.lines = &lines;
+  feed.broken = &broken;
   feed.handler = handler;
   const int result = ini_parse_stream(read_line, &feed, on_key, &feed);
   if (feed.failure) std::rethrow_exception(feed.failure);
@@ -98,6 +104,7 @@ int run_inih(const std::vector<std::string>& lines, const IniHandler* handler) {
 void parse_ini(std::string_view text, const std::string& file, const IniHandler& handler,
                std::vector<ConfigError>& errors) {
   std::vector<std::string> lines;
+  std::vector<bool> broken;
   std::size_t start = 0;
   while (start < text.size()) {
     const std::size_t nl = text.find('\n', start);
@@ -107,25 +114,33 @@ void parse_ini(std::string_view text, const std::string& file, const IniHandler&
     std::string_view content(line);  // the line without its line end
     if (content.ends_with('\n')) content.remove_suffix(1);
     if (content.ends_with('\r')) content.remove_suffix(1);
+    // A line left out is blanked, or if it was a [header, replaced by a broken one
+    // so that the keys under it are not blamed on the section before.
+    const bool header = is_header(content);
+    bool replaced_header = false;
     if (line.find('\0') != std::string::npos) {
       errors.push_back({file, lineno, "NUL byte in line"});
-      line = "\n";
+      line = header ? kBrokenHeader : "\n";
+      replaced_header = header;
     } else if (content.size() > kMaxIniLine) {
       errors.push_back(
           {file, lineno, "line longer than " + std::to_string(kMaxIniLine) + " bytes"});
-      line = "\n";
+      line = header ? kBrokenHeader : "\n";
+      replaced_header = header;
     } else if (header_too_long(content)) {
       errors.push_back(
           {file, lineno,
            "section name longer than " + std::to_string(kMaxSectionName) + " characters"});
-      line = "[" + std::string(kBrokenSection) + "]\n";
+      line = kBrokenHeader;
+      replaced_header = true;
     }
+    broken.push_back(replaced_header);
     lines.push_back(std::move(line));
     start = end;
   }
 
   for (int found = 0;; ++found) {
-    const int bad = run_inih(lines, nullptr);
+    const int bad = run_inih(lines, broken, nullptr);
     if (bad <= 0) break;
     if (found == kMaxSyntaxErrors) {
       errors.push_back({file, bad, "too many syntax errors; stopped reading"});
@@ -134,13 +149,14 @@ void parse_ini(std::string_view text, const std::string& file, const IniHandler&
     std::string& line = lines[static_cast<std::size_t>(bad - 1)];
     if (is_header(line)) {
       errors.push_back({file, bad, "bad section header (expected [name])"});
-      line = "[" + std::string(kBrokenSection) + "]\n";
+      line = kBrokenHeader;
+      broken[static_cast<std::size_t>(bad - 1)] = true;
     } else {
       errors.push_back({file, bad, "syntax error (expected key = value)"});
       line = "\n";
     }
   }
-  if (run_inih(lines, &handler) == -2) errors.push_back({file, 0, "out of memory"});
+  if (run_inih(lines, broken, &handler) == -2) errors.push_back({file, 0, "out of memory"});
 }
 
 }  // namespace tlsgate::policy

@@ -151,9 +151,9 @@ class PolicyBuilder {
                         ": [source default] governs every client no other source does; it "
                         "takes no networks");
     } else if (key->type == ValueType::cidr_list) {
-      parse_networks(e.value, file_, e.line, section_index, prefixes_, errors_);
+      networks_.push_back({false, std::string(e.value), e.line, section_index});
     } else if (key->name == "networks_file") {
-      read_networks_file(resolve_path(e.value), e.line, section_index);
+      networks_.push_back({true, resolve_path(e.value), e.line, section_index});
     } else if (key->type == ValueType::cipher_list || key->type == ValueType::ciphersuites) {
       if (auto problem = expand_ciphers(key->type, std::string(e.value))) {
         error(e.line, std::string(key->name) + ": " + *problem);
@@ -167,13 +167,26 @@ class PolicyBuilder {
     return (std::filesystem::path(base_dir_) / p).string();
   }
 
-  void read_networks_file(const std::string& path, int line, std::uint32_t section) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) {
-      error(line, "networks_file " + path + ": is a directory");
-      return;
+  // Reads every `networks` value and networks_file in the order the INI file lists
+  // them, after counting them so that the netblocks are allocated once.
+  void read_networks() {
+    std::size_t count = 0;
+    for (const Networks& n : networks_) {
+      count += n.is_file ? count_networks_file(n.text) : count_networks(n.text);
     }
-    policy::read_networks_file(path, file_, line, section, prefixes_, errors_);
+    prefixes_.items.v4.reserve(count);
+    prefixes_.items.v6.reserve(count);
+    for (const Networks& n : networks_) {
+      std::error_code ec;
+      if (!n.is_file) {
+        parse_networks(n.text, file_, n.line, n.section, prefixes_, errors_);
+      } else if (std::filesystem::is_directory(n.text, ec)) {
+        error(n.line, "networks_file " + n.text + ": is a directory");
+      } else {
+        read_networks_file(n.text, file_, n.line, n.section, prefixes_, errors_);
+      }
+    }
+    networks_.clear();
   }
 
   // Expands a cipher string once per load, whichever sections use it.
@@ -206,6 +219,13 @@ class PolicyBuilder {
   std::vector<Section> sections_;  // [0] is [source default]
   std::size_t source_count_ = 0;
   std::set<std::pair<std::string, int>> reported_sections_;
+  struct Networks {  // a `networks` value (its text) or a networks_file (its path)
+    bool is_file;
+    std::string text;
+    int line;
+    std::uint32_t section;
+  };
+  std::vector<Networks> networks_;
   PrefixList prefixes_;
   std::map<std::pair<CipherSet::Family, std::string>, std::shared_ptr<const CipherSet>> ciphers_;
   std::vector<ChainNode> chains_{{0, NetblockTable::kNone}};
@@ -292,6 +312,7 @@ Rule PolicyBuilder::make_rule(std::uint32_t chain) const {
 }
 
 std::shared_ptr<const Policy> PolicyBuilder::build() {
+  read_networks();
   for (const Section& s : sections_) {
     if (s.scope == Scope::source && s.name != kDefaultSource && s.get("networks") == nullptr &&
         s.get("networks_file") == nullptr) {
@@ -300,31 +321,34 @@ std::shared_ptr<const Policy> PolicyBuilder::build() {
   }
 
   auto policy = std::make_shared<Policy>(Policy::Key{});
+  const std::size_t listed = prefixes_.items.size();
+  if (options_.keep_netblocks) {
+    policy->netblocks_.reserve(listed);
+    for (const auto& it : prefixes_.items.v4) {
+      policy->netblocks_.push_back({NetblockTable::prefix_of(it), sections_[it.payload].name});
+    }
+    for (const auto& it : prefixes_.items.v6) {
+      policy->netblocks_.push_back({NetblockTable::prefix_of(it), sections_[it.payload].name});
+    }
+  }
   std::size_t duplicates = 0;
   policy->table_ = NetblockTable::build(
-      prefixes_.entries,
+      std::move(prefixes_.items),
       [this](std::uint32_t section, std::uint32_t parent) { return chain_for(section, parent); },
-      [&](std::size_t earlier, std::size_t later) {
+      [&](const NetblockTable::Duplicate& d) {
         ++duplicates;
-        const auto& first = prefixes_.entries[earlier];
-        const auto& again = prefixes_.entries[later];
-        if (first.payload == again.payload) return;  // listed twice in one source: harmless
-        const auto& loc = prefixes_.where[later];
-        errors_.push_back({prefixes_.files[loc.file], loc.line,
-                           again.prefix.to_string() + " is already in [" +
-                               sections_[first.payload].header + "] at " +
-                               prefixes_.describe(earlier)});
+        if (d.earlier_payload == d.later_payload) return;  // listed twice in one source: harmless
+        const PrefixList::Where at = prefixes_.where(d.later);
+        errors_.push_back({at.file, at.line,
+                           d.prefix.to_string() + " is already in [" +
+                               sections_[d.earlier_payload].header + "] at " +
+                               prefixes_.describe(d.earlier)});
       });
   if (!errors_.empty()) return nullptr;
 
   for (std::uint32_t c = 0; c < chains_.size(); ++c) policy->rules_.push_back(make_rule(c));
   policy->source_count_ = source_count_;
-  policy->netblock_count_ = prefixes_.entries.size() - duplicates;
-  if (options_.keep_netblocks) {
-    for (const auto& e : prefixes_.entries) {
-      policy->netblocks_.push_back({e.prefix, sections_[e.payload].name});
-    }
-  }
+  policy->netblock_count_ = listed - duplicates;
 
   MilterSettings& m = policy->milter_;
   for (const Section& s : sections_) {

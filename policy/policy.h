@@ -56,6 +56,8 @@ class Policy {
   // The most specific listed netblock containing `a`, if the policy was loaded
   // with its netblocks kept (the --explain path).
   std::optional<NetblockOrigin> matched_netblock(const Address& a) const;
+  // Every listed netblock in the order read; empty unless kept (as above).
+  const std::vector<NetblockOrigin>& netblocks() const { return netblocks_; }
 
  private:
   friend class PolicyBuilder;

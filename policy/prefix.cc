@@ -24,13 +24,13 @@ bool Prefix::contains(const Address& a) const {
 std::string Prefix::to_string() const { return address.to_string() + "/" + std::to_string(length); }
 
 std::variant<Prefix, std::string> parse_prefix(std::string_view text) {
-  const std::string quoted(text);
+  auto quoted = [text] { return std::string(text); };  // for messages only
   const auto slash = text.find('/');
   const std::string_view addr_text = text.substr(0, slash);
   const bool mapped_v6 = addr_text.find(':') != std::string_view::npos;
 
   const auto addr = Address::parse(addr_text);
-  if (!addr) return quoted + ": not an IPv4 or IPv6 address";
+  if (!addr) return quoted() + ": not an IPv4 or IPv6 address";
 
   // A mapped address was normalised to IPv4: its length counts from bit 96.
   const unsigned written_width = mapped_v6 ? 128 : 32;
@@ -41,19 +41,19 @@ std::variant<Prefix, std::string> parse_prefix(std::string_view text) {
     const auto* end = len_text.data() + len_text.size();
     const auto [ptr, ec] = std::from_chars(len_text.data(), end, length);
     if (len_text.empty() || ec != std::errc() || ptr != end || length > width) {
-      return quoted + ": prefix length must be a number from 0 to " + std::to_string(width);
+      return quoted() + ": prefix length must be a number from 0 to " + std::to_string(width);
     }
   }
   if (addr->family == Family::v4 && width == 128) {
     if (length < 96) {
-      return quoted + ": an IPv4-mapped prefix must be /96 or longer";
+      return quoted() + ": an IPv4-mapped prefix must be /96 or longer";
     }
     length -= 96;
   }
 
   Prefix p{mask_address(*addr, length), static_cast<std::uint8_t>(length)};
   if (p.address != *addr) {
-    return quoted + ": host bits set; perhaps " + p.to_string();
+    return quoted() + ": host bits set; perhaps " + p.to_string();
   }
   return p;
 }

@@ -190,11 +190,11 @@ check "sendmail-tlsgate.mc through m4 + cf.m4: filter, F=T, AuthOptions=p" bash 
 sed -n "s/^dnl \(define(\`confMILTER_MACROS_.*\)$/\1/p" "$mc" >"$tmp/fallback.m4"
 printf '%s\n' 'divert(0)dnl' "OSTYPE(\`linux')dnl" "include(\`$mc')dnl" \
   "include(\`$tmp/fallback.m4')dnl" "MAILER(\`smtp')dnl" >"$tmp/fallback.mc"
-check "sendmail-tlsgate.mc fallback macro lists append {verify} and the TLS macros" bash -c '
+check "sendmail-tlsgate.mc fallback macro lists append {verify}, the CNs, {auth_type} and the TLS macros" bash -c '
   m4 -D_CF_DIR_="$1/" "$1/m4/cf.m4" "$2/fallback.mc" >"$2/fallback.cf" || exit 1
-  grep -qx "O Milter.macros.helo={tls_version}, .*{cert_issuer}, {verify}" "$2/fallback.cf" ||
+  grep -qx "O Milter.macros.helo={tls_version}, .*{cert_issuer}, {cn_subject}, {cn_issuer}, {verify}, {auth_type}" "$2/fallback.cf" ||
     echo "helo: $(grep Milter.macros.helo "$2/fallback.cf")"
-  grep -qx "O Milter.macros.envfrom=i, {auth_type}, {auth_authen}, .*, {tls_version}, {cipher}, {cipher_bits}, {cert_subject}, {cert_issuer}, {verify}" "$2/fallback.cf" ||
+  grep -qx "O Milter.macros.envfrom=i, {auth_type}, {auth_authen}, .*, {tls_version}, {cipher}, {cipher_bits}, {cert_subject}, {cert_issuer}, {cn_subject}, {cn_issuer}, {verify}" "$2/fallback.cf" ||
     echo "envfrom: $(grep Milter.macros.envfrom "$2/fallback.cf")"' _ "$cf" "$tmp"
 
 # --- an edited configuration is kept; uninstall leaves nothing else ------------------

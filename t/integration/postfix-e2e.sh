@@ -260,8 +260,11 @@ tg_check "the accounting file was reopened all the same: header and 2 rows" chec
 cp "$work/good.ini" "$work/tlsgate.ini"
 write_config "$work/tlsgate.ini"
 kill -USR1 "$milter_pid"
+# A function, so that each poll counts again ("test $(reloads) = 2" would be
+# expanded once, before rsyslog may have written the line).
+two_reloads() { test "$(reloads)" = 2; }
 tg_check "back to the first config: reloaded" \
-    tg_wait_for 10 "second reload" test "$(reloads)" = 2
+    tg_wait_for 10 "second reload" two_reloads
 scenario reload-back-open-plain 127.0.0.2 accept "accept - open none" -- swaks $(from 127.0.0.2)
 case_check_deliveries
 

@@ -9,6 +9,7 @@
 
 #include <cstring>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -135,6 +136,35 @@ INSTANTIATE_TEST_SUITE_P(
         "00000:0000:0000:0000:0000:ffff:255.255.255.255"s, std::string(46, '1'),
         std::string(100000, '1'), "::" + std::string(1000, '0') + "1"s,
         "192.0.2.1" + std::string(100, ' ')));
+
+// Address::parse reads dotted quads itself (no copy, no inet_pton call): it must
+// agree with inet_pton(AF_INET) on every text of digits and dots.
+TEST(AddressParseDottedQuad, AgreesWithInetPton) {
+  std::vector<std::string> texts = {"0.0.0.0",   "00.0.0.0",    "01.2.3.4",        "1.2.3.04",
+                                    "001.2.3.4", "1.2.3.0",     "1.2.3.00",        "1.2.3.255",
+                                    "1.2.3.256", "1.2.3.999",   "1.2.3.4.",        "1..2.3",
+                                    "1.2.3",     "1.2.3.4.5",   ".1.2.3",          "1.2.3.",
+                                    "....",      "1.2.3.4.5.6", "255.255.255.255", "0"};
+  std::mt19937 rng(7);
+  for (int i = 0; i < 100000; ++i) {
+    std::string t;
+    const std::size_t length = 1 + rng() % 16;
+    while (t.size() < length) t += rng() % 4 == 0 ? '.' : static_cast<char>('0' + rng() % 10);
+    texts.push_back(t);
+  }
+  std::size_t accepted = 0;
+  for (const std::string& t : texts) {
+    in_addr in{};
+    const bool valid = inet_pton(AF_INET, t.c_str(), &in) == 1;
+    const auto a = Address::parse(t);
+    ASSERT_EQ(a.has_value(), valid) << t;
+    if (!valid) continue;
+    ++accepted;
+    EXPECT_EQ(a->family, Family::v4) << t;
+    EXPECT_EQ(std::memcmp(a->bytes.data(), &in, 4), 0) << t;
+  }
+  EXPECT_GT(accepted, 100u) << "the random texts should include valid addresses";
+}
 
 TEST(AddressFromSockaddr, NullIsUnknown) {
   EXPECT_EQ(Address::from_sockaddr(nullptr), std::nullopt);

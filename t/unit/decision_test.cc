@@ -37,6 +37,13 @@ SessionFacts tls(std::optional<TlsVersion> version = TlsVersion::tls1_3,
   return f;
 }
 
+// TLS now, but the AUTH was made before STARTTLS and kept (Sendmail).
+SessionFacts tls_auth_before(std::string_view auth) {
+  SessionFacts f = tls(TlsVersion::tls1_3, "TLS_AES_256_GCM_SHA384", 256u, auth);
+  f.auth_before_tls = true;
+  return f;
+}
+
 SessionFacts with_cert(SessionFacts f, std::string_view subject = "CN=mx.example.net",
                        std::string_view issuer = "CN=Example CA", bool verified = true) {
   f.cert_subject = subject;
@@ -364,6 +371,39 @@ INSTANTIATE_TEST_SUITE_P(
                      r.require_starttls = true;
                    },
                    plaintext("plain"), Reason::plaintext_auth, true},
+        // An AUTH made in clear before STARTTLS and kept across it (Sendmail) is
+        // judged like an AUTH without TLS; the TLS checks come after.
+        ReasonCase{"auth_before_tls_plain", kDefaults, tls_auth_before("PLAIN"),
+                   Reason::plaintext_auth, true},
+        ReasonCase{"auth_before_tls_login_lowercase", kDefaults, tls_auth_before("login"),
+                   Reason::plaintext_auth, true},
+        ReasonCase{"auth_before_tls_cram_md5", kDefaults, tls_auth_before("CRAM-MD5"),
+                   Reason::auth_before_starttls},
+        ReasonCase{"auth_before_tls_allowed_plain", kAllowPlain, tls_auth_before("PLAIN"),
+                   Reason::none, true},
+        ReasonCase{"auth_before_tls_allowed_plain_require_tls",
+                   [](Rule& r) {
+                     kAllowPlain(r);
+                     r.require_starttls = true;
+                   },
+                   tls_auth_before("PLAIN"), Reason::none, true},
+        ReasonCase{"auth_before_tls_allowed_plain_then_version",
+                   [](Rule& r) {
+                     kAllowPlain(r);
+                     r.min_tls_version = TlsVersion::tls1_3;
+                   },
+                   [] {
+                     SessionFacts f = tls_auth_before("LOGIN");
+                     f.tls_version = TlsVersion::tls1_2;
+                     return f;
+                   }(),
+                   Reason::tls_version_too_low, true},
+        ReasonCase{"auth_before_tls_without_auth_is_nothing", kEverything,
+                   [] {
+                     SessionFacts f = with_cert(tls_auth_before(""));
+                     return f;
+                   }(),
+                   Reason::none},
         ReasonCase{"order_unknown_version_and_bits",
                    [](Rule& r) {
                      r.min_tls_version = TlsVersion::tls1_0;

@@ -171,6 +171,104 @@ INSTANTIATE_TEST_SUITE_P(
                       MechanismCase{"LOGINLOGIN", false}));
 
 // ---------------------------------------------------------------------------
+// AuthHistory: was the AUTH that Sendmail reports at MAIL made before STARTTLS?
+
+using Stage = AuthHistory::Stage;
+
+struct Step {
+  Stage stage;
+  bool tls;
+  bool auth;
+};
+
+struct HistoryCase {
+  std::string name;
+  std::vector<Step> steps;  // the callbacks, in order
+  bool auth_before_tls;     // after the last one
+};
+
+void PrintTo(const HistoryCase& c, std::ostream* os) { *os << c.name; }
+
+class History : public ::testing::TestWithParam<HistoryCase> {};
+
+TEST_P(History, Table) {
+  AuthHistory h;
+  for (const Step& s : GetParam().steps) h.observe(s.stage, s.tls, s.auth);
+  EXPECT_EQ(h.auth_before_tls(), GetParam().auth_before_tls);
+}
+
+constexpr Step kEhlo{Stage::helo, false, false};
+constexpr Step kEhloAuth{Stage::helo, false, true};
+constexpr Step kTlsEhlo{Stage::helo, true, false};
+constexpr Step kTlsEhloAuth{Stage::helo, true, true};
+constexpr Step kMail{Stage::mail, false, false};
+constexpr Step kMailAuth{Stage::mail, false, true};
+constexpr Step kTlsMail{Stage::mail, true, false};
+constexpr Step kTlsMailAuth{Stage::mail, true, true};
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, History,
+    ::testing::Values(
+        HistoryCase{"nothing", {}, false}, HistoryCase{"plaintext_no_auth", {kEhlo, kMail}, false},
+        HistoryCase{"plaintext_auth", {kEhlo, kMailAuth}, true},
+        HistoryCase{"tls_then_auth", {kEhlo, kTlsEhlo, kTlsMailAuth}, false},
+        HistoryCase{
+            "tls_then_auth_then_ehlo", {kEhlo, kTlsEhlo, kTlsEhloAuth, kTlsMailAuth}, false},
+        // EHLO, AUTH, STARTTLS, EHLO, MAIL: Sendmail still reports the AUTH.
+        HistoryCase{"auth_then_tls", {kEhlo, kTlsEhloAuth, kTlsMailAuth}, true},
+        // EHLO, AUTH, EHLO, STARTTLS, EHLO, MAIL.
+        HistoryCase{"auth_ehlo_then_tls", {kEhlo, kEhloAuth, kTlsEhloAuth, kTlsMailAuth}, true},
+        // ... without the EHLO after STARTTLS: seen at the plaintext EHLO.
+        HistoryCase{"auth_ehlo_then_tls_no_ehlo", {kEhlo, kEhloAuth, kTlsMailAuth}, true},
+        // EHLO, AUTH, STARTTLS, MAIL: no callback in between, cannot be told.
+        HistoryCase{"auth_then_tls_no_ehlo_known_limit", {kEhlo, kTlsMailAuth}, false},
+        // A plaintext transaction with AUTH, then STARTTLS: still the same AUTH.
+        HistoryCase{"plaintext_tx_then_tls", {kEhlo, kMailAuth, kTlsEhloAuth, kTlsMailAuth}, true},
+        // The AUTH went away (an MTA that forgets it): nothing to remember.
+        HistoryCase{"auth_forgotten", {kEhloAuth, kTlsEhlo, kTlsMail}, false},
+        HistoryCase{"auth_forgotten_then_new_auth", {kEhloAuth, kTlsEhlo, kTlsMailAuth}, false},
+        // Implicit TLS (SMTPS): TLS from the first EHLO, AUTH after it.
+        HistoryCase{"smtps", {kTlsEhlo, kTlsMailAuth}, false},
+        HistoryCase{"second_transaction_keeps_it",
+                    {kEhlo, kTlsEhloAuth, kTlsMailAuth, kTlsMailAuth},
+                    true}),
+    [](const auto& info) { return info.param.name; });
+
+// ---------------------------------------------------------------------------
+// xtext (RFC 3461): how Sendmail encodes certificate names in its macros.
+
+struct XtextCase {
+  std::string name;
+  std::string in;
+  std::string out;
+};
+
+void PrintTo(const XtextCase& c, std::ostream* os) { *os << c.name; }
+
+class Xtext : public ::testing::TestWithParam<XtextCase> {};
+
+TEST_P(Xtext, Decode) { EXPECT_EQ(xtext_decode(GetParam().in), GetParam().out); }
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, Xtext,
+    ::testing::Values(
+        XtextCase{"empty", "", ""},
+        XtextCase{"plain", "client.example.test", "client.example.test"},
+        // What Sendmail 8.17 sent for the test CA and certificates (sendmail-e2e.sh).
+        XtextCase{"sendmail_cn_issuer", "tlsgate+20test+20CA", "tlsgate test CA"},
+        XtextCase{"sendmail_dn", "/O=tlsgate+20test/CN=tlsgate+20test+20CA",
+                  "/O=tlsgate test/CN=tlsgate test CA"},
+        XtextCase{"plus_equals_paren", "ops+2Brelay+20+3D+201+20(test+29", "ops+relay = 1 (test)"},
+        XtextCase{"lowercase_hex", "a+2bb", "a+b"},
+        XtextCase{"encoded_plus_then_hex", "+2B41", "+41"},  // decoded once, not twice
+        XtextCase{"control_and_high_bytes", "x+0Ay+00z+FF", "x\ny\0z\xff"s},
+        // Not xtext: kept as they are, never a crash.
+        XtextCase{"lone_plus", "a+b", "a+b"}, XtextCase{"plus_at_end", "ab+", "ab+"},
+        XtextCase{"plus_one_digit_at_end", "ab+4", "ab+4"},
+        XtextCase{"plus_non_hex", "+G1+1G", "+G1+1G"}, XtextCase{"plus_plus", "++41", "+A"}),
+    [](const auto& info) { return info.param.name; });
+
+// ---------------------------------------------------------------------------
 // Hostile macro values: never a crash, never a refusal turned into an accept.
 
 std::vector<std::string> hostile_values() {

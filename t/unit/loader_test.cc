@@ -465,6 +465,46 @@ TEST(LoaderFiles, NetworksFileWithCommentsAndBlankLines) {
   EXPECT_EQ(p.source_count(), 1u);
 }
 
+// A networks_file larger than the reader's buffer, with a line longer than it, and
+// netblocks from files and `networks` values interleaved: every duplicate still names
+// the right FILE:LINE on both sides.
+TEST(LoaderFiles, BigFilesKeepTheirLineNumbers) {
+  TempDir dir;
+  std::string big = "#" + std::string(600000, 'x') + "\n";  // line 1
+  for (int i = 0; i < 20000; ++i) {                         // lines 2-20001
+    big += "10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256) + "\n";
+  }
+  big += "192.0.2.0/24";  // line 20002, no final newline
+  dir.write("a.txt", big);
+  dir.write("b.txt", "\n\n192.0.2.0/24\n");
+  const LoadResult r = load_policy_text(
+      "[source a]\n"
+      "networks_file = a.txt\n"
+      "[source b]\n"
+      "networks = 198.51.100.0/24, 10.0.0.5\n"
+      "networks_file = b.txt\n"
+      "[source c]\n"
+      "networks = 198.51.100.0/24\n",
+      kFile, dir.path());
+  const std::string d = dir.path();
+  EXPECT_THAT(
+      error_strings(r.errors),
+      ElementsAre(d + "/b.txt:3: 192.0.2.0/24 is already in [source a] at " + d + "/a.txt:20002",
+                  "test.ini:4: 10.0.0.5/32 is already in [source a] at " + d + "/a.txt:7",
+                  "test.ini:7: 198.51.100.0/24 is already in [source b] at test.ini:4"));
+
+  dir.write("b.txt", "\n");
+  const LoadResult ok = load_ok(
+      "[source a]\nnetworks_file = a.txt\n[source b]\nnetworks = 198.51.100.0/24\n"
+      "networks_file = b.txt\n",
+      dir.path());
+  ASSERT_NE(ok.policy, nullptr);
+  EXPECT_EQ(ok.policy->netblock_count(), 20002u);
+  EXPECT_EQ(ok.policy->rule_for(addr("10.0.78.31")).source, "a");  // line 20001
+  EXPECT_EQ(ok.policy->rule_for(addr("10.0.78.32")).source, "default");
+  EXPECT_EQ(ok.policy->rule_for(addr("192.0.2.77")).source, "a");
+}
+
 TEST(LoaderFiles, SamePrefixTwiceInOneSourceIsFine) {
   TempDir dir;
   dir.write("list.txt", "192.0.2.0/24\n2001:db8::/32\n");
@@ -573,6 +613,53 @@ TEST(LoaderFiles, KeptNetblocksForExplain) {
   ASSERT_NE(plain.policy, nullptr);
   EXPECT_EQ(plain.policy->matched_netblock(addr("10.1.7.9")), std::nullopt);
   EXPECT_EQ(plain.policy->rule_for(addr("10.1.7.9")).source, "lab");
+}
+
+// Found by t/fuzz/fuzz_loader: a bare CR (or any control character) inside a value was
+// quoted into the error as is, so `tlsgate -n` printed a line that a terminal
+// overwrote, and a reload logged it raw. Errors print control characters as \xNN.
+TEST(LoaderErrorText, ControlCharactersInQuotedValuesArePrintedEscaped) {
+  const LoadResult r = load_policy_text(
+      "[source default]\nrequire_starttls = ye\rs\nclient_cert_subject = ok\n"
+      "[source a]\nnetworks = 10.0.0.0/8 \x1b[2J\n",
+      kFile, "");
+  EXPECT_THAT(error_strings(r.errors),
+              ElementsAre("test.ini:2: require_starttls: \"ye\\x0ds\" is not a boolean (yes or no)",
+                          "test.ini:5: \\x1b[2J: not an IPv4 or IPv6 address"));
+  // The message itself keeps the bytes; only its text form is escaped.
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_EQ(r.errors[0].message, "require_starttls: \"ye\rs\" is not a boolean (yes or no)");
+  EXPECT_EQ((ConfigError{"f\x7f.ini", 0, "tab\there"}.to_string()), "f\\x7f.ini: tab\\x09here");
+}
+
+// Found while writing t/fuzz/fuzz_loader's "nothing is silently ignored" property: the
+// stand-in for a broken [header was a section *name* ("\x01broken", which C++ reads
+// as ESC "roken"), so a file whose header was that name had every key under it
+// skipped without a word and loaded as valid. Broken headers are now known by line.
+TEST(LoaderErrorText, NoSectionNameSilencesItsKeys) {
+  const LoadResult r = load_policy_text(
+      "[\x1b"
+      "roken]\nrequire_starttls = banana\n[broken]\nnetworks = 10.0.0.0/8\n"
+      "[source a\nmode = whatever\n",
+      kFile, "");
+  EXPECT_THAT(error_strings(r.errors),
+              ElementsAre(StartsWith("test.ini:1: unknown section [\\x1broken]"),
+                          StartsWith("test.ini:3: unknown section [broken]"),
+                          "test.ini:5: bad section header (expected [name])"));
+  EXPECT_EQ(r.policy, nullptr);
+}
+
+// A header left out for a NUL byte or its length used to be blanked, so the keys under
+// it were filed into the section before and reported as set twice there.
+TEST(LoaderErrorText, KeysUnderARejectedHeaderAreNotBlamedOnTheSectionBefore) {
+  const std::string text =
+      "[source a]\nnetworks = 10.0.0.0/8\nrequire_starttls = yes\n"
+      "[source b\0]\nnetworks = 10.2.0.0/16\nrequire_starttls = no\n"s +
+      "[source " + std::string(kMaxIniLine, 'c') + "]\nnetworks = 10.3.0.0/16\n";
+  const LoadResult r = load_policy_text(text, kFile, "");
+  EXPECT_THAT(error_strings(r.errors), ElementsAre("test.ini:4: NUL byte in line",
+                                                   "test.ini:7: line longer than " +
+                                                       std::to_string(kMaxIniLine) + " bytes"));
 }
 
 }  // namespace

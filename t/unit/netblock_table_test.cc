@@ -283,6 +283,77 @@ TEST(NetblockTable, CombineSeesNearestEnclosingValue) {
   EXPECT_EQ(chain("2001:db9::"), (V{8}));
 }
 
+// The index keeps a bucket's value in the bucket when it fits beside the tag bit;
+// other values, kNone and values near it included, must still come back exactly.
+TEST(NetblockTable, ValuesOfEveryMagnitude) {
+  const std::vector<std::uint32_t> values = {0,          1,          0x7ffffffd, 0x7ffffffe,
+                                             0x7fffffff, 0x80000000, 0x80000001, 0xfffffffe};
+  std::vector<Block> blocks;
+  std::vector<std::string> cidrs;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    cidrs.push_back("10." + std::to_string(i) + ".0.0/16");
+    cidrs.push_back("2001:db8:" + std::to_string(i) + "::/48");
+  }
+  for (std::size_t i = 0; i < cidrs.size(); ++i)
+    blocks.push_back({cidrs[i].c_str(), values[i / 2]});
+  const NetblockTable table = plain_table(blocks);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const std::string n = std::to_string(i);
+    EXPECT_EQ(table.lookup(addr(("10." + n + ".0.0").c_str())), values[i]) << i;
+    EXPECT_EQ(table.lookup(addr(("10." + n + ".255.255").c_str())), values[i]) << i;
+    EXPECT_EQ(table.lookup(addr(("2001:db8:" + n + "::").c_str())), values[i]) << i;
+    EXPECT_EQ(table.lookup(addr(("2001:db8:" + n + ":ffff::1").c_str())), values[i]) << i;
+  }
+  EXPECT_EQ(table.lookup(addr("10.200.0.0")), kNone);
+  EXPECT_EQ(table.lookup(addr("9.255.255.255")), kNone);
+  EXPECT_EQ(table.lookup(addr("2001:db8:ff::")), kNone);
+}
+
+// The index covers only the span the ranges lie in (here 2001:db8::/32 and
+// 192.0.2.0/24): addresses below and above it, and at its edges.
+TEST(NetblockTable, AddressesOutsideTheIndexedSpan) {
+  const NetblockTable table = plain_table({{"2001:db8:1::/48", 1},
+                                           {"2001:db8:ffff::/48", 2},
+                                           {"192.0.2.0/25", 3},
+                                           {"192.0.2.255/32", 4}});
+  const std::vector<Lookup> lookups = {
+      {"::", kNone},
+      {"2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", kNone},
+      {"2001:db8::", kNone},
+      {"2001:db8:1::", 1},
+      {"2001:db8:1:ffff:ffff:ffff:ffff:ffff", 1},
+      {"2001:db8:2::", kNone},
+      {"2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", 2},
+      {"2001:db9::", kNone},
+      {"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", kNone},
+      {"0.0.0.0", kNone},
+      {"192.0.1.255", kNone},
+      {"192.0.2.0", 3},
+      {"192.0.2.127", 3},
+      {"192.0.2.128", kNone},
+      {"192.0.2.254", kNone},
+      {"192.0.2.255", 4},
+      {"192.0.3.0", kNone},
+      {"255.255.255.255", kNone},
+  };
+  for (const Lookup& l : lookups) EXPECT_EQ(table.lookup(addr(l.address)), l.expected) << l.address;
+  // A single host: a span of one address.
+  const NetblockTable host = plain_table({{"192.0.2.7/32", 9}, {"2001:db8::7/128", 8}});
+  EXPECT_EQ(host.lookup(addr("192.0.2.7")), 9u);
+  EXPECT_EQ(host.lookup(addr("192.0.2.6")), kNone);
+  EXPECT_EQ(host.lookup(addr("192.0.2.8")), kNone);
+  EXPECT_EQ(host.lookup(addr("2001:db8::7")), 8u);
+  EXPECT_EQ(host.lookup(addr("2001:db8::6")), kNone);
+  EXPECT_EQ(host.lookup(addr("2001:db8::8")), kNone);
+  // The whole space.
+  const NetblockTable all = plain_table({{"0.0.0.0/0", 5}, {"::/0", 6}, {"255.255.255.255/32", 7}});
+  EXPECT_EQ(all.lookup(addr("0.0.0.0")), 5u);
+  EXPECT_EQ(all.lookup(addr("255.255.255.254")), 5u);
+  EXPECT_EQ(all.lookup(addr("255.255.255.255")), 7u);
+  EXPECT_EQ(all.lookup(addr("::")), 6u);
+  EXPECT_EQ(all.lookup(addr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")), 6u);
+}
+
 TEST(NetblockTable, DuplicatesReportedEarlierLaterAndLeftOut) {
   const std::vector<Block> blocks = {
       {"10.0.0.0/8", 0},           // 0

@@ -16,9 +16,19 @@
 #   case_check_deliveries       every accepted case delivered, no refused one
 #
 # Needs lib/common.sh, lib/syslog.sh (TG_SYSLOG_FILE) and lib/swaks.sh, and
-# TG_PF_DIR from lib/postfix-container.sh.
+# TG_PF_DIR from lib/postfix-container.sh, or for another MTA:
+#   CASE_MAIL_DIR    where delivered messages are (searched recursively for the
+#                    case's marker) [$TG_PF_DIR/mail]
+#   CASE_QUEUED_RE   ERE for the MTA's reply to the message's final ".",
+#                    capturing its queue id [Postfix's
+#                    '250 2\.0\.0 Ok: queued as ([0-9A-Za-z]+)']
+#   CASE_NOQUEUE_RE  ERE for the first word of tlsgate's refusal and
+#                    would-reject lines [NOQUEUE: Postfix has no queue id at
+#                    MAIL FROM; Sendmail has, and tlsgate logs it]
 
 _case_dir= _case_accepted=() _case_refused=()
+_case_queued_re() { echo "${CASE_QUEUED_RE:-250 2\.0\.0 Ok: queued as ([0-9A-Za-z]+)}"; }
+_case_mail_dir() { echo "${CASE_MAIL_DIR:-$TG_PF_DIR/mail}"; }
 
 case_init() {
     _case_dir=$1
@@ -57,11 +67,11 @@ scenario() {
     #    "<**" / "<~*"; smtp-client.pl "<-".
     local qid=
     if [[ $expect == accept ]]; then
-        qid=$(sed -En 's/^<[-~] +250 2\.0\.0 Ok: queued as ([0-9A-Za-z]+).*/\1/p' "$out" | tail -n 1)
-        [[ -n $qid ]] || { ok=0 why+=("no '250 2.0.0 Ok: queued as'"); }
+        qid=$(sed -En "s/^<[-~] +$(_case_queued_re).*/\\1/p" "$out" | tail -n 1)
+        [[ -n $qid ]] || { ok=0 why+=("no '$(_case_queued_re)'"); }
     else
         grep -Eq "^<[-~*]+ +$(_case_re "$expect") " "$out" || { ok=0 why+=("no '$expect' reply"); }
-        grep -Eq '^<[-~] +250 2\.0\.0 Ok: queued as' "$out" && { ok=0 why+=("but it was queued"); }
+        grep -Eq "^<[-~] +$(_case_queued_re)" "$out" && { ok=0 why+=("but it was queued"); }
     fi
 
     # 2. tlsgate's decision line, with the TLS the client really negotiated.
@@ -85,7 +95,7 @@ scenario() {
         [[ $exposed == exposed ]] && line_re+=' credentials_exposed=yes'
         line_re+='$'
     else
-        line_re=": NOQUEUE: action=$action reason=$reason $who$tail"
+        line_re=": ${CASE_NOQUEUE_RE:-NOQUEUE}: action=$action reason=$reason $who$tail"
         [[ $action != would-reject ]] && line_re+=" reply=\"$(_case_re "$expect") [^\"]*\""
         [[ $exposed == exposed ]] && line_re+=' credentials_exposed=yes'
         line_re+='$'
@@ -119,9 +129,20 @@ scenario() {
     fi
 }
 
-_case_delivered() { grep -rlqF -- "tlsgate-case=$1;" "$TG_PF_DIR/mail" 2>/dev/null; }
+# The markers of every delivered message, read in one pass (one grep per case
+# and poll took seconds once there were a few dozen messages).
+declare -A _case_seen=()
+_case_scan() {
+    local m
+    _case_seen=()
+    while IFS= read -r m; do
+        _case_seen[${m#tlsgate-case=}]=1
+    done < <(grep -rhoE -- 'tlsgate-case=[^;[:space:]]+;' "$(_case_mail_dir)" 2>/dev/null | tr -d ';' | sort -u)
+}
+_case_delivered() { [[ -n ${_case_seen[$1]:-} ]]; }
 _case_all_delivered() {
     local n
+    _case_scan
     for n in "${_case_accepted[@]}"; do _case_delivered "$n" || return 1; done
 }
 
@@ -130,6 +151,7 @@ _case_all_delivered() {
 case_check_deliveries() {
     local n missing=() leaked=()
     tg_wait_for 30 "delivery of ${#_case_accepted[@]} accepted messages" _case_all_delivered || true
+    _case_scan
     for n in "${_case_accepted[@]}"; do _case_delivered "$n" || missing+=("$n"); done
     for n in "${_case_refused[@]}"; do _case_delivered "$n" && leaked+=("$n"); done
     tg_check "all ${#_case_accepted[@]} accepted messages delivered${missing:+ (missing: ${missing[*]})}" \

@@ -96,6 +96,45 @@ tg_need_podman() {
     tg_need_pkgs podman runc
 }
 
+TG_BASE_IMAGE=${TG_BASE_IMAGE:-localhost/tlsgate-debian:bookworm}
+
+# tg_build_context_image IMAGE CONTEXT_DIR: build IMAGE from the Dockerfile in
+# CONTEXT_DIR on top of the local base image (lib/base-image.sh), unless one
+# built from the same files and base image exists (a label holds that hash):
+# a warm run skips `podman build`.
+tg_build_context_image() {
+    local image=$1 context=$2
+    tg_need_root
+    tg_need_podman
+    "$TG_LIB_DIR/base-image.sh"
+    local base_id hash have
+    base_id=$(tg_podman image inspect --format '{{.Id}}' "$TG_BASE_IMAGE")
+    hash=$({
+        echo "$base_id"
+        cd "$context" && find . -type f | LC_ALL=C sort | xargs cat
+    } | sha256sum | cut -c1-16)
+    have=$(tg_podman image inspect --format '{{index .Labels "tlsgate.context"}}' \
+        "$image" 2>/dev/null || true)
+    [[ $have == "$hash" ]] && return 0
+    tg_log "building $image (the first time takes a few minutes)"
+    local ul
+    mapfile -t ul < <(tg_ulimit_args)
+    # --network host: RUN apt-get needs the host's route to the Debian mirror
+    # (no CNI bridge/NAT here). --pull=never: there is no registry to ask.
+    local log
+    log=$(mktemp)
+    tg_podman build --pull=never --network host "${ul[@]}" \
+        --build-arg "BASE=$TG_BASE_IMAGE" --label "tlsgate.context=$hash" \
+        -t "$image" "$context" >"$log" 2>&1 || {
+        tail -n 40 "$log" >&2
+        rm -f "$log"
+        tg_die "podman build of $image failed"
+    }
+    rm -f "$log"
+    # Drop the superseded image and dangling layers (keep the disk lean).
+    tg_podman image prune -f >/dev/null 2>&1 || true
+}
+
 # tg_netns_up NAME [ADDR/PREFIX...]: a private network namespace with lo up and
 # the given addresses on its lo, e.g. 2001:db8:1::10/128 198.51.100.7/32, so
 # clients can come from any netblock while all traffic stays on that lo.

@@ -32,41 +32,12 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 TG_PF_IMAGE=${TG_PF_IMAGE:-localhost/tlsgate-postfix:bookworm}
-TG_BASE_IMAGE=${TG_BASE_IMAGE:-localhost/tlsgate-debian:bookworm}
 TG_PF_CONTEXT=$TG_REPO_DIR/contrib/docker/postfix
 
-# Build the image unless one built from the same Dockerfile, entrypoint and base
-# image exists (a label holds that hash): a warm run skips `podman build`.
+# Build the image unless one built from the same context and base image exists
+# (tg_build_context_image): a warm run skips `podman build`.
 pf_build() {
-    tg_need_root
-    tg_need_podman
-    "$TG_LIB_DIR/base-image.sh"
-    local base_id hash have
-    base_id=$(tg_podman image inspect --format '{{.Id}}' "$TG_BASE_IMAGE")
-    hash=$({
-        echo "$base_id"
-        cat "$TG_PF_CONTEXT/Dockerfile" "$TG_PF_CONTEXT/entrypoint.sh"
-    } | sha256sum | cut -c1-16)
-    have=$(tg_podman image inspect --format '{{index .Labels "tlsgate.context"}}' \
-        "$TG_PF_IMAGE" 2>/dev/null || true)
-    [[ $have == "$hash" ]] && return 0
-    tg_log "building $TG_PF_IMAGE"
-    local ul
-    mapfile -t ul < <(tg_ulimit_args)
-    # --network host: RUN apt-get needs the host's route to the Debian mirror
-    # (no CNI bridge/NAT here). --pull=never: there is no registry to ask.
-    local log
-    log=$(mktemp)
-    tg_podman build --pull=never --network host "${ul[@]}" \
-        --build-arg "BASE=$TG_BASE_IMAGE" --label "tlsgate.context=$hash" \
-        -t "$TG_PF_IMAGE" "$TG_PF_CONTEXT" >"$log" 2>&1 || {
-        tail -n 40 "$log" >&2
-        rm -f "$log"
-        tg_die "podman build failed"
-    }
-    rm -f "$log"
-    # Drop the superseded image and dangling layers (keep the disk lean).
-    tg_podman image prune -f >/dev/null 2>&1 || true
+    tg_build_context_image "$TG_PF_IMAGE" "$TG_PF_CONTEXT"
 }
 
 # pf_make_tls DIR: a throwaway CA, server certs (RSA for RSA ciphers, ECDSA
