@@ -73,6 +73,7 @@ MILTER=inet:127.0.0.1:$milter_port SMTP_LISTEN=127.0.0.1 pf_start
 idle=$(st_proc "$milter_pid")
 echo "tlsgate idle: threads, RSS kB, fds: $idle"
 st_sample_start "$milter_pid" "$work/samples"
+wave_threads=0 wave_rss=0
 for wave in $(seq 1 "$waves"); do
     echo "== wave $wave: $sessions sessions at once"
     mark=$(wc -l <"$TG_SYSLOG_FILE")
@@ -115,6 +116,8 @@ PY
     tg_check "wave $wave: tlsgate's threads back to idle after the wave" tg_wait_for 60 "threads back" back
     sleep 1
     read -r pt pr pf < <(st_peak "$work/samples" "$t0" "$t1")
+    ((pt > wave_threads)) && wave_threads=$pt
+    ((pr > wave_rss)) && wave_rss=$pr
     at_barrier=$(cat "$work/barrier.$wave" 2>/dev/null || echo "$t1")
     read -r bt br bf < <(st_peak "$work/samples" "$at_barrier" "$t1")
     now=$(st_proc "$milter_pid")
@@ -163,6 +166,6 @@ tg_check "every accepted message delivered exactly once ($unique unique, $total 
 tg_check "no refused message delivered ($forbidden)" test "$forbidden" = 0
 tg_check "tlsgate still running" kill -0 "$milter_pid"
 
-echo "concurrency: $waves x $sessions concurrent sessions; tlsgate idle $(cut -d' ' -f1 <<<"$idle") threads, peak $(st_peak "$work/samples" | cut -d' ' -f1) threads, peak RSS $(st_peak "$work/samples" | cut -d' ' -f2) kB"
+echo "concurrency: $waves x $sessions concurrent sessions; tlsgate idle $(cut -d' ' -f1 <<<"$idle") threads $(cut -d' ' -f2 <<<"$idle") kB; during the waves peak $wave_threads threads, $wave_rss kB RSS; with the 50-connection leak check peak $(st_peak "$work/samples" | cut -d' ' -f1) threads, $(st_peak "$work/samples" | cut -d' ' -f2) kB"
 echo "stress-concurrency: $tg_passed passed, $tg_failed failed ($((SECONDS - started)) s)"
 ((tg_failed == 0))

@@ -75,7 +75,8 @@ start_tlsgate
 first_pid=$milter_pid
 
 echo "== the protected Postfix (port $server_port) and the client Postfix (port $client_port)"
-SMTP_PORT=$server_port MILTER=inet:127.0.0.1:$milter_port SMTP_LISTEN=127.0.0.1 pf_start
+TG_PF_NAME= TG_PF_DIR= SMTP_PORT=$server_port MILTER=inet:127.0.0.1:$milter_port SMTP_LISTEN=127.0.0.1 \
+    pf_start
 server=$TG_PF_NAME server_dir=$TG_PF_DIR
 # The client: mail for client.test (the bounces) stays in its Maildir, the rest
 # goes to the protected Postfix through one transport per source address.
