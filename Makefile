@@ -3,6 +3,7 @@
 #   make deps     install the build and test dependencies (Debian 12, apt-get)
 #   make check    install what is needed, build, run every test
 #   make demo     tlsgate with the example rules in front of a real Postfix
+#   make stress   the fault and load tests (kill -9, reloads, 1,000 sessions, a stopped tlsgate)
 #   make format   clang-format the sources
 #   make install  install (PREFIX, SYSCONFDIR, SYSTEMDUNITDIR, ..., DESTDIR: see below)
 #   make check-asan / check-tsan   the unit tests under ASan+UBSan / TSan
@@ -86,7 +87,7 @@ SYSUSERSDIR    = $(PREFIX)/lib/sysusers.d
 TMPFILESDIR    = $(PREFIX)/lib/tmpfiles.d
 INSTALL        = install
 
-.PHONY: all deps check unit golden format format-check clean demo bench bench-smoke check-integration \
+.PHONY: all deps check unit golden format format-check clean demo bench bench-smoke check-integration stress \
         install uninstall check-install check-systemd check-asan check-tsan fuzz fuzz-smoke fuzz-build
 
 all: $(BUILD)/tlsgate
@@ -145,6 +146,16 @@ check-integration: all
 	t/integration/smoke-container.sh
 	t/integration/postfix-e2e.sh
 	t/integration/sendmail-e2e.sh
+	t/integration/bypass.sh
+
+# The fault and load tests, against real Postfix containers (root, podman; a few
+# minutes; not part of make check): SIGKILL of tlsgate under load with a second
+# Postfix retrying, 100 reloads during a stream, a stopped tlsgate behind Postfix's
+# milter timeouts, 1,000 concurrent sessions. Each prints its counts.
+stress: all
+	@rc=0; for t in kill reload slow concurrency; do \
+	  echo "t/integration/stress-$$t.sh"; t/integration/stress-$$t.sh || rc=1; \
+	done; exit $$rc
 
 # The benchmarks need Postfix (postmap, smtp-source, smtp-sink), postfwd and GNU time;
 # need-tools.sh installs them (idempotent, starts no service).

@@ -21,10 +21,41 @@ void append_hex(std::string& out, unsigned char c) {
 
 std::string_view or_none(std::string_view v) { return v.empty() ? "none" : v; }
 
+// The length of the well-formed UTF-8 sequence (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF) that starts at s[i], or 0 if none does.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  const auto byte = [&s](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = byte(i);
+  if (c < 0x80) return 1;
+  std::size_t n = 0;
+  unsigned char lo = 0x80;
+  unsigned char hi = 0xbf;
+  if (c >= 0xc2 && c <= 0xdf) {
+    n = 2;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    n = 3;
+    if (c == 0xe0) lo = 0xa0;
+    if (c == 0xed) hi = 0x9f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    n = 4;
+    if (c == 0xf0) lo = 0x90;
+    if (c == 0xf4) hi = 0x8f;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size() || byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) return 0;
+  }
+  return n;
+}
+
 }  // namespace
 
 std::string escape_value(std::string_view value) {
-  bool bare = !value.empty();
+  const bool cut = value.size() > kMaxLoggedValue;
+  if (cut) value = value.substr(0, kMaxLoggedValue);
+  bool bare = !cut && !value.empty();
   for (const char ch : value) bare = bare && is_safe(static_cast<unsigned char>(ch));
   if (bare) return std::string(value);
 
@@ -40,6 +71,7 @@ std::string escape_value(std::string_view value) {
       out += ch;
     }
   }
+  if (cut) out += "...";
   out += '"';
   return out;
 }
@@ -74,16 +106,34 @@ std::string format_log_line(const LogRecord& r) {
 std::string csv_field(std::string_view value) {
   std::string cleaned;
   bool quote = false;
-  for (const char ch : value) {
+  for (std::size_t i = 0; i < value.size();) {
+    const char ch = value[i];
     const auto c = static_cast<unsigned char>(ch);
     if (c < 0x20 || c == 0x7f) {
       append_hex(cleaned, c);
+      ++i;
+      continue;
+    }
+    if (c >= 0x80) {
+      // Well-formed UTF-8 is kept, except the C1 controls (U+0080-U+009F);
+      // any other byte above 0x7f is written as \xNN, so the file stays UTF-8.
+      const std::size_t n = utf8_sequence(value, i);
+      const bool c1 = n == 2 && c == 0xc2 && static_cast<unsigned char>(value[i + 1]) < 0xa0;
+      const std::size_t len = n == 0 ? 1 : n;
+      if (n == 0 || c1) {
+        for (std::size_t k = 0; k < len; ++k)
+          append_hex(cleaned, static_cast<unsigned char>(value[i + k]));
+      } else {
+        cleaned.append(value.substr(i, len));
+      }
+      i += len;
       continue;
     }
     if (ch == '"') cleaned += '"';
     if (ch == '\\') cleaned += '\\';  // so that a literal "\x0a" never reads as an escape
     quote = quote || ch == '"' || ch == ',' || ch == ' ';
     cleaned += ch;
+    ++i;
   }
   return quote ? "\"" + cleaned + "\"" : cleaned;
 }

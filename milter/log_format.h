@@ -2,6 +2,7 @@
 // network (macro values), so each is escaped: one record is always one line.
 #pragma once
 
+#include <cstddef>
 #include <ctime>
 #include <string>
 #include <string_view>
@@ -25,17 +26,24 @@ struct LogRecord {
   bool credentials_exposed = false;
 };
 
+// Longer values are cut in syslog lines: a line stays well under the 8 KiB that
+// rsyslog keeps by default, so no value can push the fields after it (reply=,
+// credentials_exposed=yes) off the end of the line.
+inline constexpr std::size_t kMaxLoggedValue = 256;
+
 // A value as it appears after "key=": bare if it is made of safe characters,
 // else in double quotes with \" \\ and \xNN escapes for quotes, backslashes,
-// control characters and bytes above 0x7e. Empty becomes "".
+// control characters and bytes above 0x7e. Empty becomes "". A value longer than
+// kMaxLoggedValue bytes is cut there and ends in ... inside the quotes.
 std::string escape_value(std::string_view value);
 
 // "QUEUEID: action=... reason=... client=... source=... tls=... ..." (design §4).
 std::string format_log_line(const LogRecord& r);
 
 // RFC 4180 field: quoted when it holds a comma, quote or space; quotes doubled;
-// control characters written as \xNN so that a record never spans lines, and
-// backslashes doubled so that the field reads back unambiguously (\\ and \xNN).
+// control characters (C0, DEL, C1) and bytes that are not well-formed UTF-8
+// written as \xNN, a backslash as \\: a record never spans lines, the file is
+// always valid UTF-8, and the escapes can be undone. Never cut.
 std::string csv_field(std::string_view value);
 std::string csv_header();
 std::string format_csv_row(const LogRecord& r, std::time_t when);

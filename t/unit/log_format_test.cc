@@ -1,14 +1,187 @@
-// The syslog line and the accounting CSV row: values from the network never break a
-// record, and each field reads back to the value written.
+// The text of syslog lines and accounting rows: macro values come from the network,
+// so no value may split a record, forge a field, or make the file unreadable.
 #include "milter/log_format.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace tlsgate::milter {
 namespace {
 
+using namespace std::string_literals;
+
+TEST(EscapeValue, SafeValuesStayBare) {
+  EXPECT_EQ(escape_value("TLS_AES_256_GCM_SHA384"), "TLS_AES_256_GCM_SHA384");
+  EXPECT_EQ(escape_value("alice@example.test"), "alice@example.test");
+  EXPECT_EQ(escape_value("4Xk2Lz0c1Qz9"), "4Xk2Lz0c1Qz9");
+}
+
+TEST(EscapeValue, EverythingElseIsQuotedAndEscaped) {
+  struct Case {
+    std::string in, out;
+  };
+  const std::vector<Case> cases = {
+      {"", R"("")"},
+      {"tlsgate test CA", R"("tlsgate test CA")"},
+      {"a=b", R"("a=b")"},
+      {R"(say "hi")", R"("say \"hi\"")"},
+      {R"(C:\x41)", R"("C:\\x41")"},
+      {"a\nb", R"("a\x0ab")"},
+      {"\r\n", R"("\x0d\x0a")"},
+      {"\x1b[31mred", R"("\x1b[31mred")"},
+      {"\x7f", R"("\x7f")"},
+      {"M\xc3\xbcller", R"("M\xc3\xbcller")"},
+      {"\xff\xfe", R"("\xff\xfe")"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(escape_value(c.in), c.out) << c.in;
+}
+
+TEST(EscapeValue, LongValuesAreCutAndMarked) {
+  EXPECT_EQ(escape_value(std::string(kMaxLoggedValue, 'a')), std::string(kMaxLoggedValue, 'a'));
+  EXPECT_EQ(escape_value(std::string(kMaxLoggedValue + 1, 'a')),
+            "\"" + std::string(kMaxLoggedValue, 'a') + "...\"");
+  // The worst case: every byte escaped as \xNN.
+  const std::string worst = escape_value(std::string(100000, '\x01'));
+  EXPECT_EQ(worst.size(), 1 + 4 * kMaxLoggedValue + 3 + 1);
+  EXPECT_TRUE(worst.ends_with("\\x01...\""));
+}
+
+LogRecord hostile_record(const std::string& v) {
+  LogRecord r;
+  r.queue_id = v;
+  r.action = "reject";
+  r.reason = "plaintext_auth";
+  r.client = "192.0.2.1";
+  r.source = "default";
+  r.tls = "TLSv1.3";
+  r.cipher = v;
+  r.bits = v;
+  r.auth = v;
+  r.auth_user = v;
+  r.cert_subject = v;
+  r.cert_issuer = v;
+  r.reply = "530 5.7.10 Encryption needed for PLAIN/LOGIN authentication";
+  r.credentials_exposed = true;
+  return r;
+}
+
+// Reads a line the way a log parser would: "QUEUEID: key=value key=value ...",
+// each value bare or in double quotes with backslash escapes. Returns the keys in
+// order, or {"PARSE ERROR"} if the line is not of that form.
+std::vector<std::string> keys_of(const std::string& line) {
+  std::size_t i = 0;
+  auto value = [&]() -> bool {
+    if (i < line.size() && line[i] == '"') {
+      for (++i; i < line.size() && line[i] != '"'; ++i) {
+        if (line[i] == '\\') ++i;
+      }
+      if (i >= line.size()) return false;
+      ++i;
+      return true;
+    }
+    const std::size_t start = i;
+    while (i < line.size() && line[i] != ' ' && line[i] != '"') ++i;
+    return i > start;
+  };
+  // The queue id: quoted and then ':', or bare up to the first space and ending in ':'.
+  if (line.starts_with('"')) {
+    if (!value() || i >= line.size() || line[i] != ':') return {"PARSE ERROR"};
+    ++i;
+  } else {
+    i = line.find(' ');
+    if (i == std::string::npos || i < 2 || line[i - 1] != ':') return {"PARSE ERROR"};
+  }
+  std::vector<std::string> keys;
+  while (i < line.size()) {
+    if (line[i] != ' ') return {"PARSE ERROR"};
+    const std::size_t eq = line.find('=', ++i);
+    if (eq == std::string::npos) return {"PARSE ERROR"};
+    keys.push_back(line.substr(i, eq - i));
+    i = eq + 1;
+    if (!value()) return {"PARSE ERROR"};
+  }
+  return keys;
+}
+
+TEST(FormatLogLine, HostileValuesNeverSplitOrForgeALine) {
+  const std::vector<std::string> want = {"action",
+                                         "reason",
+                                         "client",
+                                         "source",
+                                         "tls",
+                                         "cipher",
+                                         "bits",
+                                         "auth",
+                                         "auth_user",
+                                         "cert",
+                                         "cert_issuer",
+                                         "reply",
+                                         "credentials_exposed"};
+  const std::string forged = "x\nJan  1 00:00:00 mx tlsgate[1]: Q: action=accept client=6.6.6.6 x=";
+  for (const std::string& v :
+       {forged, "a action=accept"s, "\" action=accept \""s, std::string(70000, '\x01'),
+        std::string(70000, 'A'), "\xc0\xaf\xff"s, "4Xk2:Lz0c1"s, "Q:"s}) {
+    const std::string line = format_log_line(hostile_record(v));
+    EXPECT_EQ(line.find_first_of("\r\n"s + '\0'), std::string::npos) << line.substr(0, 80);
+    // Every forged "key=value" stays inside a quoted value.
+    EXPECT_EQ(keys_of(line), want) << line.substr(0, 200);
+    // Under rsyslog's default 8 KiB, with the last fields intact.
+    EXPECT_LT(line.size(), 8192u);
+    EXPECT_TRUE(line.ends_with(" credentials_exposed=yes")) << line.substr(line.size() - 80);
+  }
+}
+
+TEST(CsvField, QuotingAndEscapes) {
+  struct Case {
+    std::string in, out;
+  };
+  const std::vector<Case> cases = {
+      {"", ""},
+      {"plain", "plain"},
+      {"two words", R"("two words")"},
+      {"a,b", R"("a,b")"},
+      {R"(say "hi")", R"("say ""hi""")"},
+      {"a\r\nb", R"(a\x0d\x0ab)"},
+      {"\x7f", R"(\x7f)"},
+      {R"(C:\x41)", R"(C:\\x41)"},
+      {"=cmd|' /C calc'!A0", R"("=cmd|' /C calc'!A0")"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(csv_field(c.in), c.out) << c.in;
+}
+
+TEST(CsvField, WellFormedUtf8IsKeptAnythingElseEscaped) {
+  struct Case {
+    std::string in, out;
+  };
+  const std::vector<Case> cases = {
+      {"M\xc3\xbcller GmbH", "\"M\xc3\xbcller GmbH\""},  // U+00FC
+      {"\xe2\x82\xac", "\xe2\x82\xac"},                  // U+20AC
+      {"\xf0\x9f\x93\xa7", "\xf0\x9f\x93\xa7"},          // U+1F4E7
+      {"\xff\xfe", R"(\xff\xfe)"},                       // never in UTF-8
+      {"caf\xe9", R"(caf\xe9)"},                         // Latin-1
+      {"\xc3", R"(\xc3)"},                               // cut short
+      {"\xc3(", R"(\xc3()"},                             // bad continuation
+      {"\xc0\xaf", R"(\xc0\xaf)"},                       // overlong '/'
+      {"\xe0\x80\xaf", R"(\xe0\x80\xaf)"},               // overlong '/'
+      {"\xed\xa0\x80", R"(\xed\xa0\x80)"},               // a surrogate
+      {"\xf4\x90\x80\x80", R"(\xf4\x90\x80\x80)"},       // above U+10FFFF
+      {"\xc2\x85", R"(\xc2\x85)"},                       // C1 NEL, a line break to some
+      {"\xc2\xa0", "\xc2\xa0"},                          // U+00A0 is not C1
+  };
+  for (const auto& c : cases) EXPECT_EQ(csv_field(c.in), c.out) << c.in;
+}
+
+TEST(FormatCsvRow, OneRecordOneLine) {
+  const std::string v = "x\r\n\"evil\",row\n\xff" + std::string(10000, ',');
+  const std::string row = format_csv_row(hostile_record(v), 0);
+  EXPECT_TRUE(row.starts_with("1970-01-01T00:00:00Z,"));
+  EXPECT_TRUE(row.ends_with(",yes\r\n"));
+  EXPECT_EQ(row.find_first_of("\r\n"), row.size() - 2);
+}
+
+// Pinned when t/fuzz/fuzz_log found the CSV backslash ambiguity.
 TEST(EscapeValue, SafeValuesStayBareOthersAreQuotedAndEscaped) {
   EXPECT_EQ(escape_value("TLS_AES_256_GCM_SHA384"), "TLS_AES_256_GCM_SHA384");
   EXPECT_EQ(escape_value(""), "\"\"");

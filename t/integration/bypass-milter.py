@@ -1,0 +1,421 @@
+#!/usr/bin/env python3
+"""Bypass attempts at the milter protocol, with lib/milter_driver.py as the MTA:
+what no MTA in the test bed sends, but a future MTA, a misconfiguration or a
+hostile network value could. Run by bypass.sh, against the tlsgate it started with
+the configuration written there (the addresses below are its sources).
+
+Checks, each printed "ok"/"FAIL":
+  - IPv4-mapped IPv6 clients (::ffff:a.b.c.d, in any spelling) get the IPv4 rule
+    and are logged as IPv4;
+  - a client of unknown address family ('U') or on a unix socket ('L') is
+    governed by [source default] and logged client=unknown, never by a loopback rule;
+  - AUTH mechanism names in any case are PLAIN/LOGIN;
+  - hostile macro values (empty, 10 KB, control characters, quotes, newlines,
+    "=", CSV and syslog look-alikes, printf formats, bytes that are not UTF-8) in
+    every macro tlsgate reads: never a crash, never an accept where the policy
+    refuses, always exactly one syslog line that parses as key=value pairs with the
+    keys tlsgate writes, and one CSV row (strict RFC 4180, UTF-8) per decision;
+  - a RCPT the MTA sends after a refused MAIL gets no "continue";
+  - a macro packet larger than libmilter takes closes that connection only.
+"""
+
+import argparse
+import csv
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from milter_driver import Milter, MilterError, run_session  # noqa: E402
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--socket", required=True)
+ap.add_argument("--syslog", required=True)
+ap.add_argument("--csv", required=True)
+ap.add_argument("--pid", required=True)
+a = ap.parse_args()
+
+passed = failed = 0
+
+
+def check(desc, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"ok   {desc}")
+    else:
+        failed += 1
+        print(f"FAIL {desc}")
+        if detail:
+            for line in str(detail).splitlines()[:12]:
+                print(f"    | {line[:300]}")
+
+
+# --- tlsgate's syslog lines ---------------------------------------------------------
+LINE_RE = re.compile(rb"^\S+ (\w+)\.(\w+) tlsgate\[" + a.pid.encode() + rb"\]: (.*)$")
+DAEMON_PREFIXES = (b"started: ", b"reloaded ", b"config error: ", b"reload failed: ",
+                   b"stopped", b"internal error", b"the MTA cannot")
+DECISION_KEYS = ["action", "reason", "client", "source", "tls", "cipher", "bits", "auth",
+                 "auth_user", "cert", "cert_issuer", "reply", "credentials_exposed"]
+
+
+def parse_decision(msg: bytes):
+    """'QUEUEID: key=value ...' -> (queue_id, {key: value}); None if malformed.
+    Values bare or "quoted" with \\" \\\\ \\xNN escapes; keys in tlsgate's order."""
+    i = 0
+
+    def value():
+        nonlocal i
+        if i < len(msg) and msg[i:i + 1] == b'"':
+            out = bytearray()
+            i += 1
+            while i < len(msg) and msg[i:i + 1] != b'"':
+                if msg[i:i + 1] == b"\\":
+                    if msg[i + 1:i + 2] == b"x":
+                        out.append(int(msg[i + 2:i + 4], 16))
+                        i += 4
+                        continue
+                    i += 1
+                out += msg[i:i + 1]
+                i += 1
+            if i >= len(msg):
+                return None
+            i += 1
+            return bytes(out)
+        start = i
+        while i < len(msg) and msg[i:i + 1] not in (b" ", b'"'):
+            i += 1
+        return msg[start:i] if i > start else None
+
+    # The queue id: quoted, or bare up to the first space and then ends in ':'.
+    if msg[:1] == b'"':
+        qid = value()
+        if qid is None or msg[i:i + 1] != b":":
+            return None
+        i += 1
+    else:
+        i = msg.find(b" ")
+        if i < 2 or msg[i - 1:i] != b":":
+            return None
+        qid = msg[:i - 1]
+    fields = {}
+    while i < len(msg):
+        if msg[i:i + 1] != b" ":
+            return None
+        eq = msg.find(b"=", i + 1)
+        if eq < 0:
+            return None
+        key = msg[i + 1:eq].decode("latin-1")
+        if key in fields:
+            return None
+        i = eq + 1
+        v = value()
+        if v is None:
+            return None
+        fields[key] = v
+    keys = list(fields)
+    if keys != [k for k in DECISION_KEYS if k in fields] or "action" not in fields:
+        return None
+    return qid, fields
+
+
+def tlsgate_lines():
+    with open(a.syslog, "rb") as f:
+        out = []
+        for raw in f.read().split(b"\n"):
+            m = LINE_RE.match(raw)
+            if m:
+                out.append((m.group(1), m.group(2), m.group(3)))
+        return out
+
+
+def decisions():
+    return [l for l in tlsgate_lines() if not l[2].startswith(DAEMON_PREFIXES)]
+
+
+def wait_decisions(n_before, want=1, timeout=10.0):
+    """The decision lines logged after the first n_before, once `want` are there."""
+    deadline = time.monotonic() + timeout
+    while True:
+        d = decisions()
+        if len(d) >= n_before + want or time.monotonic() > deadline:
+            return d[n_before:]
+        time.sleep(0.003)
+
+
+def session(family="4", addr="127.0.0.1", macros=None, **kw):
+    m = Milter(a.socket, timeout=5)
+    m.negotiate()
+    try:
+        res = run_session(m, family, addr, macros=macros, **kw)
+    finally:
+        m.quit()
+    return res
+
+
+def outcome(res):
+    """'accept' (EOM reached with continue/accept), or the refusing reply's text."""
+    stage, r = res[-1]
+    if stage == "eom" and r is not None and r.kind in ("continue", "accept"):
+        return "accept"
+    return f"{stage}: {r}"
+
+
+def one_decision(desc, n_before, expect_action, client, source, extra=None):
+    lines = wait_decisions(n_before, 1)
+    time.sleep(0.002)
+    lines = decisions()[n_before:]
+    if len(lines) != 1:
+        check(desc, False, f"{len(lines)} decision lines: " + repr(lines[:3]))
+        return None
+    fac, sev, msg = lines[0]
+    parsed = parse_decision(msg)
+    if parsed is None:
+        check(desc, False, b"unparseable line: " + msg[:300])
+        return None
+    qid, f = parsed
+    want = {"action": expect_action, "client": client, "source": source, **(extra or {})}
+    bad = {k: (f.get(k), v) for k, v in want.items()
+           if f.get(k) != (v.encode() if isinstance(v, str) else v)}
+    check(desc, not bad, f"fields (got, want): {bad}\nline: {msg[:300]!r}")
+    return f
+
+
+# Good TLS 1.3 macros as Postfix sends them (no client certificate).
+TLS13 = {"{tls_version}": "TLSv1.3", "{cipher}": "TLS_AES_256_GCM_SHA384", "{cipher_bits}": "256"}
+POSTFIX = {"v": "Postfix 3.7.11", "{daemon_name}": "mx.example.test"}
+
+
+def macros_for(connect=None, tls=None, auth=None, qid=None):
+    tls = tls or {}
+    mail = {**tls, **(auth or {})}
+    if qid:
+        mail["{i}"] = qid
+    return {"connect": {**POSTFIX, **(connect or {})}, "helo": dict(tls), "mail": mail,
+            "rcpt": dict(mail), "eom": {"{i}": qid} if qid else {}}
+
+
+qid_counter = 0
+
+
+def next_qid():
+    global qid_counter
+    qid_counter += 1
+    return f"BYPASS{qid_counter:05d}"
+
+
+# --- 1. IPv4-mapped IPv6 -------------------------------------------------------------
+print("== IPv4-mapped IPv6 clients get the IPv4 rule")
+for spelling in ("::ffff:127.0.0.2", "::FFFF:127.0.0.2", "::ffff:7f00:2",
+                 "0:0:0:0:0:ffff:127.0.0.2", "IPv6:::ffff:127.0.0.2"):
+    n = len(decisions())
+    res = session("6", spelling, macros_for(auth={"{auth_type}": "PLAIN",
+                                                  "{auth_authen}": "alice"}))
+    check(f"{spelling}: plaintext AUTH PLAIN refused at MAIL like 127.0.0.2 ({outcome(res)})",
+          outcome(res).startswith("mail: replycode 530 5.7.10"))
+    one_decision(f"{spelling}: logged client=127.0.0.2 source=mapped reason=plaintext_auth", n,
+                 "reject", "127.0.0.2", "mapped", {"reason": "plaintext_auth"})
+n = len(decisions())
+q = next_qid()
+res = session("6", "::ffff:127.0.0.9", macros_for(qid=q))
+check(f"::ffff:127.0.0.9 plaintext: accepted by the loopback rule ({outcome(res)})",
+      outcome(res) == "accept")
+one_decision("::ffff:127.0.0.9: logged client=127.0.0.9 source=loopback", n, "accept",
+             "127.0.0.9", "loopback")
+# Not mapped: the deprecated IPv4-compatible form is an IPv6 address like any other.
+n = len(decisions())
+res = session("6", "::127.0.0.2", macros_for())
+check(f"::127.0.0.2 (IPv4-compatible, not mapped) is IPv6: [source default] ({outcome(res)})",
+      outcome(res).startswith("mail: replycode 530 5.7.0"))
+one_decision("::127.0.0.2: logged as IPv6, source=default", n, "reject", "::127.0.0.2", "default")
+
+# --- 2. unknown address family ---------------------------------------------------------
+print("== unknown address family: [source default], never a loopback rule")
+for fam, addr, what in (("U", "", "unknown family ('U', no address)"),
+                        ("L", "/var/spool/postfix/public/cleanup", "unix socket ('L')"),
+                        ("L", "127.0.0.9", "unix socket named like a loopback address")):
+    n = len(decisions())
+    res = session(fam, addr, macros_for())
+    check(f"{what}, plaintext: 530 5.7.0 of [source default] ({outcome(res)})",
+          outcome(res).startswith("mail: replycode 530 5.7.0"))
+    one_decision(f"{what}: logged client=unknown source=default", n, "reject", "unknown",
+                 "default", {"reason": "starttls_required"})
+n = len(decisions())
+q = next_qid()
+res = session("U", "", macros_for(tls=TLS13, qid=q))
+check(f"unknown family with TLS 1.3: accepted by [source default] ({outcome(res)})",
+      outcome(res) == "accept")
+one_decision("unknown family with TLS: logged with its queue id", n, "accept", "unknown",
+             "default", {"tls": "TLSv1.3"})
+
+# --- 3. AUTH mechanism names in any case ----------------------------------------------
+print("== AUTH mechanism names in any case")
+for mech in ("plain", "Plain", "pLaIn", "login", "Login", "LOGIN"):
+    n = len(decisions())
+    res = session("4", "127.0.0.2", macros_for(auth={"{auth_type}": mech,
+                                                     "{auth_authen}": "alice"}))
+    check(f"{mech} in plaintext from [source mapped]: 530 5.7.10 ({outcome(res)})",
+          outcome(res).startswith("mail: replycode 530 5.7.10 Encryption needed for PLAIN/LOGIN"))
+    one_decision(f"{mech}: reason=plaintext_auth credentials_exposed=yes auth={mech}", n,
+                 "reject", "127.0.0.2", "mapped",
+                 {"reason": "plaintext_auth", "auth": mech, "credentials_exposed": "yes"})
+for mech in ("CRAM-MD5", "plain ", "PLAIN\n", "XPLAIN"):
+    n = len(decisions())
+    res = session("4", "127.0.0.2", macros_for(auth={"{auth_type}": mech}))
+    check(f"{mech!r} in plaintext: not PLAIN/LOGIN, still refused: auth_before_starttls "
+          f"({outcome(res)})", outcome(res).startswith("mail: replycode 530 5.7.10 Encryption needed: authenticate after STARTTLS"))
+    one_decision(f"{mech!r}: no credentials_exposed", n, "reject", "127.0.0.2", "mapped",
+                 {"reason": "auth_before_starttls"})
+
+# --- 4. hostile macro values -----------------------------------------------------------
+print("== hostile macro values")
+HOSTILE = {
+    "empty": b"",
+    "10KB": b"A" * 10000,
+    "10KB-control": b"\x01" * 10000,
+    "forged-line": b"x\nNov 23 13:00:00 mx tlsgate[1]: 4Xk2: action=accept client=6.6.6.6 "
+                   b"source=partners tls=TLSv1.3",
+    "crlf": b"\r\n",
+    "control": b"\x1b[2J\x07\x08\x7f\x1f",
+    "quotes": b"\"' action=accept reason=\"",
+    "equals": b"a=b c=d action=accept",
+    "csv-row": b"\",accept,\"\r\n2026-01-01T00:00:00Z,Q,6.6.6.6,partners,accept,",
+    "formula": b"=HYPERLINK(\"http://x\";\"y\")",
+    "printf": b"%s%s%n%x%99999d",
+    "latin1": b"caf\xe9",
+    "not-utf8": b"\xff\xfe\xc0\xaf\xed\xa0\x80\xc3",
+    "backslash": b"\\x0a\\\\\\",
+    "near-valid": b"TLSv1.3 ",
+    "utf8": "Grüße ✉ \u2028 \u0085".encode(),
+}
+POISONED = ["v", "{daemon_name}", "{tls_version}", "{cipher}", "{cipher_bits}",
+            "{cert_subject}", "{cert_issuer}", "{verify}", "{auth_type}", "{auth_authen}",
+            "{i}"]
+
+
+def poisoned_macros(base, name, value):
+    out = {stage: dict(m) for stage, m in base.items()}
+    stages = ["connect"] if name in ("v", "{daemon_name}") else (
+        ["mail", "rcpt", "eom"] if name == "{i}" else ["helo", "mail", "rcpt"])
+    for s in stages:
+        out[s][name] = value
+    return out
+
+
+# Strict: everything required; TLS 1.3 without a client certificate is refused.
+# Whatever one macro says, the session must stay refused.
+strict_fail = []
+open_fail = []
+line_fail = []
+sessions = 0
+for vname, value in HOSTILE.items():
+    for mname in POISONED:
+        for kind in ("strict", "open"):
+            sessions += 1
+            n = len(decisions())
+            q = next_qid()
+            if kind == "strict":
+                base = macros_for(tls=TLS13, qid=q)
+                res = session("4", "127.0.0.30", poisoned_macros(base, mname, value))
+                out = outcome(res)
+                if not (res[-1][0] in ("mail", "rcpt") and res[-1][1] is not None
+                        and res[-1][1].code.startswith("5")):
+                    strict_fail.append(f"{mname}={vname}: {out}")
+                want_action, client, source = b"reject", b"127.0.0.30", b"hostile"
+            else:
+                base = macros_for(auth={"{auth_type}": "PLAIN", "{auth_authen}": "bob"}, qid=q)
+                res = session("4", "127.0.0.31", poisoned_macros(base, mname, value))
+                out = outcome(res)
+                if out != "accept":
+                    open_fail.append(f"{mname}={vname}: {out}")
+                want_action, client, source = b"accept", b"127.0.0.31", b"hostile-open"
+            lines = wait_decisions(n, 1)
+            if len(lines) != 1:
+                line_fail.append(f"{kind} {mname}={vname}: {len(lines)} lines")
+                continue
+            parsed = parse_decision(lines[0][2])
+            if parsed is None:
+                line_fail.append(f"{kind} {mname}={vname}: unparseable: {lines[0][2][:200]!r}")
+                continue
+            f = parsed[1]
+            if (f["action"], f["client"], f["source"]) != (want_action, client, source):
+                line_fail.append(f"{kind} {mname}={vname}: {f['action']} {f['client']} "
+                                 f"{f['source']}")
+            if len(lines[0][2]) >= 8192:
+                line_fail.append(f"{kind} {mname}={vname}: a {len(lines[0][2])}-byte line")
+check(f"{len(HOSTILE)} hostile values x {len(POISONED)} macros at [source hostile] "
+      f"(all required): every session refused ({len(HOSTILE) * len(POISONED)} sessions)",
+      not strict_fail, "\n".join(strict_fail))
+check(f"... and at [source hostile-open] (nothing required): every session accepted "
+      f"({len(HOSTILE) * len(POISONED)} sessions)", not open_fail, "\n".join(open_fail))
+check(f"{sessions} hostile sessions: each exactly one syslog line, under 8 KiB, that parses "
+      f"as key=value with tlsgate's keys and the right action, client and source",
+      not line_fail, "\n".join(line_fail))
+check("tlsgate still running after the hostile values", os.path.exists(f"/proc/{a.pid}"))
+
+# --- 5. the protocol misused -------------------------------------------------------------
+print("== the protocol misused")
+m = Milter(a.socket, timeout=1.5)
+m.negotiate()
+m.connect("h", "U", "", macros={"v": "Postfix"})
+m.helo("h")
+r = m.mail("<a@example.net>")
+check(f"unknown client, plaintext: MAIL refused ({r})", r is not None and r.refused)
+try:
+    r2 = m.rcpt("<bob@example.test>")
+    got = str(r2)
+except (OSError, MilterError) as e:
+    r2, got = None, f"no reply ({type(e).__name__})"
+check(f"RCPT sent after the refused MAIL gets no 'continue' ({got})",
+      r2 is None or r2.kind != "continue")
+m.close()
+
+m = Milter(a.socket, timeout=5)
+m.negotiate()
+m.connect("h", "4", "127.0.0.30", macros=POSTFIX)
+try:
+    r = m.mail("<a@example.net>", macros={"{auth_authen}": b"\x01" * 70000})
+    got = str(r)
+except (OSError, MilterError) as e:
+    r, got = None, f"connection closed ({type(e).__name__})"
+check(f"a 70 KB macro packet (over libmilter's 64 KiB): no continue ({got})",
+      r is None or r.kind != "continue")
+m.close()
+n = len(decisions())
+res = session("4", "127.0.0.30", macros_for(tls=TLS13))
+check(f"... and the next session is decided as usual ({outcome(res)})",
+      outcome(res).startswith("mail: replycode 530 5.7.0 A trusted client certificate"))
+
+# --- 6. the records as a whole --------------------------------------------------------
+print("== syslog and accounting CSV")
+time.sleep(0.2)
+all_lines = tlsgate_lines()
+bad = [l[2][:200] for l in all_lines
+       if not l[2].startswith(DAEMON_PREFIXES) and parse_decision(l[2]) is None]
+dec = decisions()
+check(f"every one of tlsgate's {len(all_lines)} syslog lines is a daemon line or a "
+      f"decision that parses", not bad, "\n".join(map(repr, bad[:5])))
+try:
+    with open(a.csv, newline="", encoding="utf-8", errors="strict") as f:
+        rows = list(csv.reader(f, strict=True))
+    csv_error = None
+except (UnicodeDecodeError, csv.Error) as e:
+    rows, csv_error = [], e
+check("the accounting CSV reads as strict RFC 4180 in UTF-8", csv_error is None, csv_error)
+if rows:
+    header, body = rows[0], rows[1:]
+    check(f"{len(body)} CSV rows, one per syslog decision ({len(dec)}), each "
+          f"{len(header)} fields", len(body) == len(dec) and all(len(r) == len(header)
+                                                                  for r in body))
+    syslog_actions = [parse_decision(l[2])[1]["action"].decode() for l in dec]
+    csv_actions = [r[4] for r in body]
+    check("the CSV rows have the syslog lines' actions, in the same order",
+          syslog_actions == csv_actions)
+    check("no CSV row has a client the tests never used (no forged row)",
+          {r[2] for r in body} <= {"127.0.0.2", "127.0.0.9", "::127.0.0.2", "unknown",
+                                   "127.0.0.30", "127.0.0.31"},
+          {r[2] for r in body})
+
+print(f"bypass-milter: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)

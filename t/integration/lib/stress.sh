@@ -1,0 +1,71 @@
+# shellcheck shell=bash
+# Helpers for the fault and load tests (t/integration/stress-*.sh, `make stress`).
+#
+#   st_sample_start PID FILE   sample PID's threads, RSS and open fds every 0.2 s
+#                              into FILE ("EPOCH THREADS RSS_KB FDS" lines)
+#   st_sample_stop             stop the sampler
+#   st_peak FILE [FROM [TO]]   "THREADS RSS_KB FDS": the peaks, over lines whose
+#                              EPOCH is in [FROM, TO]
+#   st_now                     epoch seconds with fractions
+#   st_proc PID                "THREADS RSS_KB FDS" now
+#   st_load ARGS...            lib/smtp_load.py (asyncio SMTP sessions)
+#   st_pf_exec NAME CMD...     a command in a Postfix container
+#   st_maildir_ids DIR         the stress ids found in a Maildir tree, one a line
+#                              (a message delivered twice gives its id twice)
+#
+# Needs lib/common.sh.
+
+_st_sampler=
+
+st_now() { date +%s.%N; }
+
+st_proc() {
+    local pid=$1 threads rss fds
+    threads=$(awk '/^Threads:/ {print $2}' "/proc/$pid/status" 2>/dev/null) || return 1
+    rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null) || return 1
+    fds=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+    echo "${threads:-0} ${rss:-0} $fds"
+}
+
+st_sample_start() {
+    local pid=$1 file=$2
+    : >"$file"
+    (
+        while kill -0 "$pid" 2>/dev/null; do
+            s=$(st_proc "$pid") && echo "$(st_now) $s" >>"$file"
+            sleep 0.2
+        done
+    ) &
+    _st_sampler=$!
+}
+
+st_sample_stop() {
+    [[ -n $_st_sampler ]] || return 0
+    kill "$_st_sampler" 2>/dev/null || true
+    wait "$_st_sampler" 2>/dev/null || true
+    _st_sampler=
+}
+
+st_peak() {
+    awk -v from="${2:-0}" -v to="${3:-9999999999}" '
+        $1 >= from && $1 <= to {
+            if ($2 > t) t = $2; if ($3 > r) r = $3; if ($4 > f) f = $4
+        }
+        END { printf "%d %d %d\n", t, r, f }' "$1"
+}
+
+st_load() {
+    python3 "$TG_LIB_DIR/smtp_load.py" "$@"
+}
+
+st_pf_exec() {
+    local name=$1
+    shift
+    tg_podman exec "$name" "$@"
+}
+
+st_maildir_ids() {
+    find "$1" -path '*/new/*' -type f -print0 2>/dev/null |
+        xargs -0 -r grep -h -o '^X-Stress-Id: [^[:space:]]*' 2>/dev/null |
+        sed 's/^X-Stress-Id: //' || true
+}
