@@ -88,7 +88,7 @@ TMPFILESDIR    = $(PREFIX)/lib/tmpfiles.d
 INSTALL        = install
 
 .PHONY: all deps check unit golden format format-check clean demo bench bench-smoke check-integration stress \
-        install uninstall check-install check-systemd check-asan check-tsan fuzz fuzz-smoke fuzz-build
+        install uninstall check-install check-systemd check-asan check-tsan check-asan-integration fuzz fuzz-smoke fuzz-build
 
 all: $(BUILD)/tlsgate
 
@@ -128,7 +128,7 @@ deps:
 	fi
 
 check: deps
-	$(MAKE) unit golden bench-smoke format-check check-install check-asan fuzz-smoke check-integration
+	$(MAKE) unit golden bench-smoke format-check check-install check-asan fuzz-smoke check-integration check-asan-integration
 
 # The unit tests built with ASan + UBSan (any finding aborts the test run) and with
 # TSan. `make SANITIZE=... all` builds the daemon the same way for the integration tests.
@@ -137,6 +137,11 @@ check-asan: deps
 
 check-tsan: deps
 	$(MAKE) SANITIZE=thread unit
+
+# The Postfix scenario matrix against tlsgate built with ASan + UBSan (root, podman).
+check-asan-integration: deps
+	$(MAKE) SANITIZE=address all
+	TLSGATE=$(CURDIR)/build-asan/tlsgate t/integration/postfix-e2e.sh
 
 # Real Postfix and Sendmail (podman containers), real TLS/SASL, rsyslog, swaks;
 # needs root. The scripts install what they need (podman, debootstrap, swaks, ...)

@@ -30,6 +30,8 @@ cleanup() {
 trap cleanup EXIT
 
 milter_port=${TG_E2E_MILTER_PORT:-18892}
+# TLSGATE=build-asan/tlsgate runs the matrix against a sanitizer build.
+tlsgate=${TLSGATE:-$root/build/tlsgate}
 
 # One source per rule under test, each on its own loopback address.
 write_config() { # write_config FILE [require_starttls of [source open], default no]
@@ -41,10 +43,10 @@ $(matrix_sources "${2:-}")
 INI
 }
 write_config "$work/tlsgate.ini"
-"$root/build/tlsgate" -n -c "$work/tlsgate.ini" >/dev/null
+"$tlsgate" -n -c "$work/tlsgate.ini" >/dev/null
 
 tg_syslog_start
-spawn_with_syslog "$root/build/tlsgate" -f -c "$work/tlsgate.ini"
+spawn_with_syslog "$tlsgate" -f -c "$work/tlsgate.ini"
 milter_pid=$TG_SPAWNED_PID
 tg_syslog_wait "tlsgate\[$milter_pid\]: started: listening on inet:$milter_port@127.0.0.1" 20
 
