@@ -20,7 +20,10 @@ ns=tlsgate-demo-$$
 work=$(mktemp -d)
 milter_pid=
 cleanup() {
-    [[ -n $milter_pid ]] && kill "$milter_pid" 2>/dev/null && wait "$milter_pid" 2>/dev/null
+    if [[ -n $milter_pid ]]; then
+        kill "$milter_pid" 2>/dev/null || true
+        wait "$milter_pid" 2>/dev/null || true
+    fi
     pf_stop >/dev/null 2>&1 || true
     tg_netns_down "$ns"
     rm -rf "$work"
@@ -39,7 +42,8 @@ sed -e "s|^accounting_file = .*|accounting_file = $work/accounting.csv|" \
 cp "$root/etc/legacy-networks.txt" "$work/"
 
 echo "tlsgate demo: the rules of etc/tlsgate.ini, a real Postfix calling tlsgate as its milter."
-in_ns "$root/build/tlsgate" -f -c "$work/tlsgate.ini" 2>"$work/tlsgate.log" &
+# Not through in_ns: $! must be tlsgate itself (ip netns exec execs it), not a subshell.
+ip netns exec "$ns" "$root/build/tlsgate" -f -c "$work/tlsgate.ini" 2>"$work/tlsgate.log" &
 milter_pid=$!
 tg_wait_for 10 "tlsgate to listen" grep -q 'started: listening' "$work/tlsgate.log" || {
     cat "$work/tlsgate.log" >&2
