@@ -10,6 +10,8 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -166,7 +168,12 @@ int run_daemon(const DaemonOptions& options) {
   }
   log(Severity::notice, result == kOk ? "stopped" : "stopped after a libmilter error");
   if (!settings.pid_file.empty()) unlink(settings.pid_file.c_str());
-  return result;
+  // smfi_main returns without joining libmilter's worker threads: one may still be
+  // in a callback using `store` (ThreadSanitizer saw Accounting::write race with
+  // ~PolicyStore at SIGTERM). So exit here, before any destructor runs; every
+  // accounting row is already flushed and syslog needs no closing.
+  std::fflush(nullptr);
+  std::_Exit(result);
 }
 
 }  // namespace tlsgate::milter
