@@ -145,6 +145,7 @@ check-integration: all
 	t/integration/smoke-container.sh
 	t/integration/postfix-e2e.sh
 	t/integration/sendmail-e2e.sh
+	t/integration/docker-compose.sh
 
 # The benchmarks need Postfix (postmap, smtp-source, smtp-sink), postfwd and GNU time;
 # need-tools.sh installs them (idempotent, starts no service).
