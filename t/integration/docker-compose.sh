@@ -57,7 +57,8 @@ for s, f in want.items():
 env = svc["postfix"].get("environment", {})
 if isinstance(env, list):
     env = dict(e.split("=", 1) for e in env)
-if not str(env.get("MILTER", "")).startswith("inet:tlsgate:8891"):
+milter = str(env.get("MILTER", ""))
+if milter not in ("inet:tlsgate:8891", "${TLSGATE_MILTER:-inet:tlsgate:8891}"):
     print(f"  postfix: MILTER={env.get('MILTER')!r}, expected inet:tlsgate:8891", file=sys.stderr); ok = False
 sys.exit(0 if ok else 1)
 PY
@@ -122,6 +123,53 @@ session plaintext '^<[-~*]+ +530 5\.7\.0 ' \
 session tls13 '^<[-~] +250 2\.0\.0 Ok: queued as [0-9A-F]+' \
     'tlsgate\[[0-9]+\]: [0-9A-F]+: action=accept client=127\.0\.0\.1 source=loopback tls=TLSv1\.3 ' \
     --tls --tls-protocol tlsv1_3
+
+# 5. compose.yaml itself, with podman-compose: the example config as the file
+#    mounts it, Postfix published on the host's port $SMTP_PORT. Podman's CNI
+#    network here has no DNS (no dnsname plugin in Debian 12), so Postfix gets
+#    tlsgate's address through TLSGATE_MILTER instead of the name "tlsgate".
+pf_stop
+milter_logs() { tg_podman logs "$project"_tlsgate_1 2>&1; }
+project=tgdc$milter_port
+pc() {
+    local ul
+    ul=$(tg_ulimit_args | tr '\n' ' ')
+    podman-compose --podman-args "--runtime runc --events-backend file" \
+        --podman-run-args "$ul --pull=never" -p "$project" -f "$compose" "$@" \
+        >>"$work/podman-compose.log" 2>&1
+}
+pc_down() {
+    pc down >/dev/null 2>&1 || true
+    tg_podman rm -f --ignore "$project"_tlsgate_1 "$project"_postfix_1 >/dev/null 2>&1 || true
+    tg_podman volume rm -f "$project"_mail "$project"_tlsgate-log >/dev/null 2>&1 || true
+    tg_podman network rm -f "$project"_default >/dev/null 2>&1 || true
+}
+trap 'pc_down; cleanup' EXIT
+tg_need_pkgs podman-compose
+# The image names compose.yaml gives its services.
+tg_podman tag "$TG_TLSGATE_IMAGE" localhost/tlsgate:latest
+tg_podman tag "$TG_PF_IMAGE" localhost/tlsgate-postfix:latest
+pc_down
+export SMTP_HOST_PORT=$SMTP_PORT
+pc up -d tlsgate || { cat "$work/podman-compose.log" >&2; tg_die "podman-compose up tlsgate failed"; }
+tg_wait_for 20 "compose tlsgate to listen" bash -c "podman --runtime runc --events-backend file logs ${project}_tlsgate_1 2>&1 | grep -q 'started: listening on inet:8891@0.0.0.0'" || {
+    milter_logs | tail -n 20 >&2
+    tg_die "compose: tlsgate did not start"
+}
+milter_ip=$(tg_podman inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$project"_tlsgate_1)
+TLSGATE_MILTER=inet:$milter_ip:8891 pc up -d postfix || {
+    cat "$work/podman-compose.log" >&2
+    tg_die "podman-compose up postfix failed"
+}
+if SMTP_LISTEN=0.0.0.0 pf_wait_banner "$project"_postfix_1 "$SMTP_PORT" 30; then
+    gw=$(tg_podman network inspect -f '{{range .Subnets}}{{.Gateway}}{{end}}' "$project"_default 2>/dev/null || true)
+    [[ -n $gw ]] || gw='[0-9.]+'
+    session compose-tls13 '^<[-~] +250 2\.0\.0 Ok: queued as [0-9A-F]+' \
+        "tlsgate\[[0-9]+\]: [0-9A-F]+: action=accept client=${gw//./\\.} source=default tls=TLSv1\.3 " \
+        --tls --tls-protocol tlsv1_3
+else
+    tg_check "compose: Postfix answers on port $SMTP_PORT" false
+fi
 
 echo "docker-compose: $tg_passed passed, $tg_failed failed"
 ((tg_failed == 0)) || { milter_logs | tail -n 20 >&2; exit 1; }
