@@ -157,6 +157,7 @@ check-integration: all
 	t/integration/postfix-e2e.sh
 	t/integration/sendmail-e2e.sh
 	t/integration/bypass.sh
+	t/integration/docker-compose.sh
 
 # The fault and load tests, against real Postfix containers (root, podman; a few
 # minutes; not part of make check): SIGKILL of tlsgate under load with a second

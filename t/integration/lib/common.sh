@@ -98,12 +98,20 @@ tg_need_podman() {
 
 TG_BASE_IMAGE=${TG_BASE_IMAGE:-localhost/tlsgate-debian:bookworm}
 
-# tg_build_context_image IMAGE CONTEXT_DIR: build IMAGE from the Dockerfile in
-# CONTEXT_DIR on top of the local base image (lib/base-image.sh), unless one
-# built from the same files and base image exists (a label holds that hash):
-# a warm run skips `podman build`.
+# tg_build_context_image IMAGE CONTEXT_DIR [DOCKERFILE PATH...]: build IMAGE
+# from the Dockerfile in CONTEXT_DIR (or DOCKERFILE, relative to CONTEXT_DIR)
+# on top of the local base image (lib/base-image.sh), unless one built from the
+# same files and base image exists (a label holds that hash): a warm run skips
+# `podman build`. The hash covers every file under CONTEXT_DIR, or, when PATHs
+# are given, the DOCKERFILE and those files/directories only (a context such as
+# the repository root, narrowed by its .dockerignore, holds builds and caches).
 tg_build_context_image() {
-    local image=$1 context=$2
+    local image=$1 context=$2 dockerfile=${3:-}
+    local -a paths=(.) fopt=()
+    if [[ -n $dockerfile ]]; then
+        fopt=(-f "$context/$dockerfile")
+        (($# > 3)) && paths=("$dockerfile" "${@:4}")
+    fi
     tg_need_root
     tg_need_podman
     "$TG_LIB_DIR/base-image.sh"
@@ -111,7 +119,7 @@ tg_build_context_image() {
     base_id=$(tg_podman image inspect --format '{{.Id}}' "$TG_BASE_IMAGE")
     hash=$({
         echo "$base_id"
-        cd "$context" && find . -type f | LC_ALL=C sort | xargs cat
+        cd "$context" && find "${paths[@]}" -type f | LC_ALL=C sort | xargs cat
     } | sha256sum | cut -c1-16)
     have=$(tg_podman image inspect --format '{{index .Labels "tlsgate.context"}}' \
         "$image" 2>/dev/null || true)
@@ -125,7 +133,7 @@ tg_build_context_image() {
     log=$(mktemp)
     tg_podman build --pull=never --network host "${ul[@]}" \
         --build-arg "BASE=$TG_BASE_IMAGE" --label "tlsgate.context=$hash" \
-        -t "$image" "$context" >"$log" 2>&1 || {
+        "${fopt[@]}" -t "$image" "$context" >"$log" 2>&1 || {
         tail -n 40 "$log" >&2
         rm -f "$log"
         tg_die "podman build of $image failed"
