@@ -123,7 +123,8 @@ def parse_decision(msg: bytes):
 def tlsgate_lines():
     with open(a.syslog, "rb") as f:
         out = []
-        for raw in f.read().split(b"\n"):
+        # Only complete lines: rsyslog may be half-way through writing the last one.
+        for raw in f.read().split(b"\n")[:-1]:
             m = LINE_RE.match(raw)
             if m:
                 out.append((m.group(1), m.group(2), m.group(3)))
