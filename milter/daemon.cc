@@ -109,7 +109,7 @@ class ReloadThread {
 }  // namespace
 
 int run_daemon(const DaemonOptions& options) {
-  auto loaded = policy::load_policy(options.config_path);
+  auto loaded = policy::load_policy(options.config_path, daemon_load_options());
   if (!loaded.policy) {
     for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
     std::cerr << "tlsgate: " << loaded.errors.size()

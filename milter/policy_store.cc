@@ -14,7 +14,7 @@ bool PolicyStore::install(std::shared_ptr<const policy::Policy> policy, std::str
 }
 
 bool PolicyStore::reload() {
-  auto loaded = policy::load_policy(config_path_);
+  auto loaded = policy::load_policy(config_path_, daemon_load_options());
   if (!loaded.policy) {
     for (const auto& e : loaded.errors) log(Severity::error, "config error: " + e.to_string());
     const auto n = loaded.errors.size();

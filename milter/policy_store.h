@@ -7,9 +7,15 @@
 #include <string>
 
 #include "milter/accounting.h"
+#include "milter/cipher_child.h"
+#include "policy/loader.h"
 #include "policy/policy.h"
 
 namespace tlsgate::milter {
+
+// How the daemon loads, at start and on reload: cipher strings are expanded in a
+// child process (milter/cipher_child.h).
+inline policy::LoadOptions daemon_load_options() { return {.expand_ciphers = expand_in_child}; }
 
 class PolicyStore {
  public:

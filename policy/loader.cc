@@ -195,7 +195,7 @@ class PolicyBuilder {
         type == ValueType::cipher_list ? CipherSet::Family::tls12 : CipherSet::Family::tls13;
     const auto cache_key = std::make_pair(family, spec);
     if (ciphers_.count(cache_key) != 0) return std::nullopt;
-    auto expanded = CipherSet::expand(family, spec);
+    auto expanded = options_.expand_ciphers(family, spec);
     if (auto* problem = std::get_if<std::string>(&expanded)) return *problem;
     ciphers_[cache_key] =
         std::make_shared<const CipherSet>(std::get<CipherSet>(std::move(expanded)));

@@ -8,11 +8,13 @@
 
 #include "policy/config_error.h"
 #include "policy/policy.h"
+#include "policy/tls.h"
 
 namespace tlsgate::policy {
 
 struct LoadOptions {
-  bool keep_netblocks = false;  // keep each netblock's text for --explain
+  bool keep_netblocks = false;                        // keep each netblock's text for --explain
+  CipherExpander expand_ciphers = CipherSet::expand;  // once per distinct cipher string
 };
 
 struct LoadResult {

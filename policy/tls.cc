@@ -82,6 +82,20 @@ std::variant<CipherSet, std::string> CipherSet::expand(Family family, const std:
   return set;
 }
 
+std::optional<CipherSet> CipherSet::from_expansion(std::string_view expansion) {
+  CipherSet set;
+  while (!expansion.empty()) {
+    const auto colon = expansion.find(':');
+    const std::string_view name = expansion.substr(0, colon);
+    expansion.remove_prefix(colon == std::string_view::npos ? expansion.size() : colon + 1);
+    if (name.empty() || !set.names_.emplace(name).second) continue;
+    if (!set.expansion_.empty()) set.expansion_ += ':';
+    set.expansion_ += name;
+  }
+  if (set.names_.empty()) return std::nullopt;
+  return set;
+}
+
 bool CipherSet::contains(std::string_view cipher_name) const {
   return names_.find(cipher_name) != names_.end();
 }

@@ -30,6 +30,9 @@ class CipherSet {
   // `spec` in SSL_CTX_set_cipher_list syntax (tls12) or SSL_CTX_set_ciphersuites
   // syntax (tls13), expanded with OpenSSL itself. The error says what OpenSSL refused.
   static std::variant<CipherSet, std::string> expand(Family family, const std::string& spec);
+  // A set from an expansion() string ("NAME:NAME:..."), e.g. one made in another
+  // process; nullopt when it names nothing.
+  static std::optional<CipherSet> from_expansion(std::string_view expansion);
 
   bool contains(std::string_view cipher_name) const;
   std::size_t size() const { return names_.size(); }
@@ -44,5 +47,10 @@ class CipherSet {
   std::unordered_set<std::string, Hash, std::equal_to<>> names_;
   std::string expansion_;
 };
+
+// How a loader expands cipher strings: CipherSet::expand, or a stand-in that runs it
+// elsewhere (the daemon runs it in a child process: milter/cipher_child.h).
+using CipherExpander =
+    std::function<std::variant<CipherSet, std::string>(CipherSet::Family, const std::string&)>;
 
 }  // namespace tlsgate::policy

@@ -8,7 +8,12 @@
 #   noop      build/noop_milter (every callback SMFIS_CONTINUE): the floor any milter pays
 #   tlsgate   tlsgate with etc/tlsgate.ini (the client, 127.0.0.1, falls to [source default])
 #   tg100k    tlsgate with gen_networks' 100,000 netblocks plus [source local] 127.0.0.0/8
-#   postfwd   no milter; postfwd (Debian) as check_policy_service with the example's rules
+#   postfwd   no milter; postfwd (Debian) as check_policy_service with the example's rules,
+#             its request cache on (its default)
+#   postfwd-nc the same with its request cache off (-c 0): smtp-source sends the same
+#             sender, recipient and size every time, so with the cache on postfwd answers
+#             all but the first request from it, which real mail (varied senders and
+#             recipients) does not allow
 # Messages/s = messages counted at the sink / (time from smtp-source's start until the
 # sink has them all: the queue drained). Milter CPU per message = utime + stime of the
 # milter process (/proc/PID/stat) over the round / messages. Medians over the rounds.
@@ -16,7 +21,8 @@
 #   t/bench/postfix.sh           3 rounds of 2,000 messages, 20 sessions in parallel
 #   t/bench/postfix.sh --smoke   1 round of 30 messages, no perf (make check)
 # Checks that every message reached the sink in every round. Ports: SMTP 10040 and
-# 10040 10042-10044 10046 (smtpd) and 10041 (sink), milters 18913-18915, postfwd 18916,
+# 10040 10042-10044 10046 10047 (smtpd) and 10041 (sink), milters 18913-18915, postfwd
+# 18916 and 18917,
 # all on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -29,7 +35,7 @@ else
     smoke= rounds=3 msgs=2000 par=20
 fi
 rounds=${ROUNDS:-$rounds} msgs=${MSGS:-$msgs} par=${PAR:-$par}  # overrides, for trying things
-variants=(none noop tlsgate tg100k postfwd)
+variants=(none noop tlsgate tg100k postfwd postfwd-nc)
 for tool in tlsgate noop_milter gen_networks; do
     [[ -x $build/$tool ]] || { echo "postfix.sh: $build/$tool missing: run make first" >&2; exit 1; }
 done
@@ -42,6 +48,7 @@ pids=()
 cleanup() {
     postfix -c "$pf" stop >/dev/null 2>&1 || true
     [[ -s $out/postfwd.pid ]] && "${postfwd[@]}" --kill >/dev/null 2>&1
+    [[ -s $out/postfwd-nc.pid ]] && "${postfwd_nc[@]}" --kill >/dev/null 2>&1
     for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
 }
 trap cleanup EXIT
@@ -110,9 +117,14 @@ id=default; action=DUNNO
 EOF
 # As a daemon (it forks a cache process and preforked policy children; with
 # --nodaemon it did not listen at all here); stopped with --kill.
-postfwd=(postfwd -f "$out/postfwd.cf" -i 127.0.0.1 -p 18916 --pidfile "$out/postfwd.pid")
+# Each instance has its own cache socket (the default is one path in /var/tmp).
+postfwd=(postfwd -f "$out/postfwd.cf" -i 127.0.0.1 -p 18916 --pidfile "$out/postfwd.pid"
+    --cache_proto unix --cache_port /var/tmp/tlsgate-bench-postfwd-cache.socket)
 run "${postfwd[@]}" -u nobody -g nogroup --nodns --norulelog >"$out/postfwd.log" 2>&1
-for port in 18913 18914 18915 18916; do wait_listen "$port"; done
+postfwd_nc=(postfwd -f "$out/postfwd.cf" -i 127.0.0.1 -p 18917 --pidfile "$out/postfwd-nc.pid"
+    --cache_proto unix --cache_port /var/tmp/tlsgate-bench-postfwd-nc-cache.socket)
+run "${postfwd_nc[@]}" -c 0 -u nobody -g nogroup --nodns --norulelog >"$out/postfwd-nc.log" 2>&1
+for port in 18913 18914 18915 18916 18917; do wait_listen "$port"; done
 
 # The sink.
 spawn "$out/sink.out" smtp-sink -c -u nobody 127.0.0.1:10041 1000
@@ -159,6 +171,7 @@ cat >"$pf/master.cf" <<'EOF'
 127.0.0.1:10043 inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:18914
 127.0.0.1:10044 inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:18915
 127.0.0.1:10046 inet n - n - - smtpd -o smtpd_recipient_restrictions=check_policy_service,inet:127.0.0.1:18916
+127.0.0.1:10047 inet n - n - - smtpd -o smtpd_recipient_restrictions=check_policy_service,inet:127.0.0.1:18917
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
@@ -183,7 +196,7 @@ EOF
 # an error, ~3 s: not in the smoke run.
 [[ -n $smoke ]] || run postfix -c "$pf" check
 run postfix -c "$pf" start 2>&1 | sed 's/^/  /' >&2
-declare -A smtp_port=([none]=10040 [noop]=10042 [tlsgate]=10043 [tg100k]=10044 [postfwd]=10046)
+declare -A smtp_port=([none]=10040 [noop]=10042 [tlsgate]=10043 [tg100k]=10044 [postfwd]=10046 [postfwd-nc]=10047)
 for v in "${variants[@]}"; do wait_listen "${smtp_port[$v]}"; done
 
 declare -A rate cpu
@@ -241,12 +254,16 @@ if [[ -z $smoke ]] && perf record -o /dev/null -a true >/dev/null 2>&1; then
     one_round tlsgate
     kill -INT "$perf_pid"
     wait "$perf_pid" 2>/dev/null || true
-    profile=$(perf report -i "$out/perf.data" --no-children --sort comm --stdio -g none 2>/dev/null |
-        grep -v '^#' | grep '%' | head -12)
-    tg_dso=$(perf report -i "$out/perf.data" --no-children --sort comm,dso --stdio -g none \
-        2>/dev/null | grep -E '%  tlsgate ' | head -6)
-    tg_sym=$(perf report -i "$out/perf.data" --no-children --sort comm,dso,sym --stdio -g none \
-        2>/dev/null | grep -E '%  tlsgate ' | head -12)
+    # Reports go to files first: head closing a pipe from perf report would kill it
+    # with SIGPIPE, which pipefail turns into the script's exit.
+    perf_by() { perf report -i "$out/perf.data" --no-children --sort "$1" --stdio -g none \
+        >"$out/perf-$1.txt" 2>/dev/null || true; }
+    perf_by comm
+    perf_by comm,dso
+    perf_by comm,dso,sym
+    profile=$(grep -v '^#' "$out/perf-comm.txt" | grep '%' | head -12 || true)
+    tg_dso=$(grep -E '%  tlsgate ' "$out/perf-comm,dso.txt" | head -6 || true)
+    tg_sym=$(grep -E '%  tlsgate ' "$out/perf-comm,dso,sym.txt" | head -12 || true)
 fi
 echo "# load average $(cut -d' ' -f1-3 /proc/loadavg) at the end" >&2
 
@@ -259,7 +276,8 @@ echo "|---|---|---|---|---|---|"
 base=$(med "${rate[noop]}")
 basecpu=$(med "${cpu[noop]}")
 declare -A label=([none]="(a) no milter" [noop]="(b) no-op milter" [tlsgate]="(c) tlsgate, example policy"
-    [tg100k]="(d) tlsgate, $bign netblocks" [postfwd]="postfwd policy service, no milter")
+    [tg100k]="(d) tlsgate, $bign netblocks" [postfwd]="postfwd policy service, no milter"
+    [postfwd-nc]="postfwd, request cache off")
 for v in "${variants[@]}"; do
     m=$(med "${rate[$v]}")
     c=-
@@ -272,9 +290,12 @@ for v in "${variants[@]}"; do
         "$(awk -v a="$m" -v b="$base" 'BEGIN { print a / b }')" "$c" "$cr" "${rate[$v]% }"
 done
 echo
-printf 'tlsgate ÷ Postfix+postfwd: %.2f (example policy), %.2f (%s netblocks)\n' \
-    "$(awk -v a="$(med "${rate[tlsgate]}")" -v b="$(med "${rate[postfwd]}")" 'BEGIN { print a / b }')" \
-    "$(awk -v a="$(med "${rate[tg100k]}")" -v b="$(med "${rate[postfwd]}")" 'BEGIN { print a / b }')" "$bign"
+for pv in postfwd postfwd-nc; do
+    printf 'tlsgate ÷ Postfix+%s: %.2f (example policy), %.2f (%s netblocks)\n' \
+        "$([[ $pv == postfwd ]] && echo "postfwd (cache on)" || echo "postfwd (cache off)")" \
+        "$(awk -v a="$(med "${rate[tlsgate]}")" -v b="$(med "${rate[$pv]}")" 'BEGIN { print a / b }')" \
+        "$(awk -v a="$(med "${rate[tg100k]}")" -v b="$(med "${rate[$pv]}")" 'BEGIN { print a / b }')" "$bign"
+done
 target() {  # target NAME VALUE OP LIMIT
     printf '| %s | %s | %s |\n' "$1" "$2" "$(awk -v v="$2" -v l="$4" -v op="$3" \
         'BEGIN { ok = (op == ">=") ? v >= l : v <= l; print v == "-" ? "-" : ok ? "yes" : "no" }')"
@@ -287,10 +308,14 @@ target "(c) ÷ (b) messages/s ≥ 0.95" "$(ratio "${rate[tlsgate]}" "${rate[noop
 target "(d) ÷ (b) messages/s ≥ 0.95" "$(ratio "${rate[tg100k]}" "${rate[noop]}")" ">=" 0.95
 target "(c) milter CPU/message ≤ 1.1 × (b)" "$(ratio "${cpu[tlsgate]}" "${cpu[noop]}")" "<=" 1.1
 target "(d) milter CPU/message ≤ 1.1 × (b)" "$(ratio "${cpu[tg100k]}" "${cpu[noop]}")" "<=" 1.1
-target "(c) ÷ Postfix+postfwd messages/s ≥ 1.5" "$(ratio "${rate[tlsgate]}" "${rate[postfwd]}")" ">=" 1.5
-target "(d) ÷ Postfix+postfwd messages/s ≥ 1.5" "$(ratio "${rate[tg100k]}" "${rate[postfwd]}")" ">=" 1.5
-target "(b) ÷ Postfix+postfwd: any milter (the floor)" "$(ratio "${rate[noop]}" "${rate[postfwd]}")" ">=" 1.5
-target "(a) ÷ Postfix+postfwd: Postfix alone (the ceiling)" "$(ratio "${rate[none]}" "${rate[postfwd]}")" ">=" 1.5
+for pv in postfwd postfwd-nc; do
+    cache=on
+    [[ $pv == postfwd-nc ]] && cache=off
+    target "(c) ÷ Postfix+postfwd (cache $cache) messages/s ≥ 1.5" "$(ratio "${rate[tlsgate]}" "${rate[$pv]}")" ">=" 1.5
+    target "(d) ÷ Postfix+postfwd (cache $cache) messages/s ≥ 1.5" "$(ratio "${rate[tg100k]}" "${rate[$pv]}")" ">=" 1.5
+    target "(b) ÷ Postfix+postfwd (cache $cache): any milter (the floor)" "$(ratio "${rate[noop]}" "${rate[$pv]}")" ">=" 1.5
+    target "(a) ÷ Postfix+postfwd (cache $cache): Postfix alone (the ceiling)" "$(ratio "${rate[none]}" "${rate[$pv]}")" ">=" 1.5
+done
 if [[ -n $profile ]]; then
     echo
     echo "perf, whole system during one more tlsgate round (share of samples by command):"
