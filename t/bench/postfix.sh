@@ -18,7 +18,7 @@
 # sink has them all: the queue drained). Milter CPU per message = utime + stime of the
 # milter process (/proc/PID/stat) over the round / messages. Medians over the rounds.
 # Then one more tlsgate round under `perf record -a` (if perf works): where the CPU goes.
-#   t/bench/postfix.sh           3 rounds of 2,000 messages, 20 sessions in parallel
+#   t/bench/postfix.sh           5 rounds of 2,000 messages, 20 sessions in parallel
 #   t/bench/postfix.sh --smoke   1 round of 30 messages, no perf (make check)
 # Checks that every message reached the sink in every round. Ports: SMTP 10040 and
 # 10040 10042-10044 10046 10047 (smtpd) and 10041 (sink), milters 18913-18915, postfwd
@@ -32,7 +32,7 @@ out=$(realpath -m "$build/bench/postfix")
 if [[ ${1:-} == --smoke ]]; then
     smoke=1 rounds=1 msgs=30 par=5
 else
-    smoke= rounds=3 msgs=2000 par=20
+    smoke= rounds=5 msgs=2000 par=20
 fi
 rounds=${ROUNDS:-$rounds} msgs=${MSGS:-$msgs} par=${PAR:-$par}  # overrides, for trying things
 variants=(none noop tlsgate tg100k postfwd postfwd-nc)
