@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Build the local base image localhost/tlsgate-debian:bookworm from Debian's own
-# packages (debootstrap minbase), because no container registry is reachable.
+# packages (mmdebstrap minbase), because no container registry is reachable.
 #
 #   t/integration/lib/base-image.sh          build if missing (warm: < 1 s)
 #   TLSGATE_REBUILD=1 .../base-image.sh      rebuild rootfs and image from scratch
 #
 # The mirror comes from the host's apt configuration (never hard-coded). The
 # finished rootfs is also kept as a tarball in $TLSGATE_CACHE so that a wiped
-# podman storage re-imports it in seconds without debootstrap.
+# podman storage re-imports it in seconds without mmdebstrap.
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -42,31 +42,42 @@ host_apt_conf() {
 }
 
 build_rootfs_tar() {
-    local tarball=$1 mirror work rootfs
-    mirror=${TLSGATE_MIRROR:-$(main_mirror)}
-    [[ -n $mirror ]] || tg_die "no '$SUITE' deb repository in the host's apt sources (set TLSGATE_MIRROR)"
-    tg_need_pkgs debootstrap debian-archive-keyring
+    local tarball=$1 work rootfs sources
+    if [[ -n ${TLSGATE_MIRROR:-} ]]; then
+        sources="deb $TLSGATE_MIRROR $SUITE main"
+    else
+        # Same repositories as the host (main, -updates, -security), so the image
+        # gets the same package versions as the host's apt.
+        sources=$(host_repos | awk '{ u = $1; s = $2; $1 = $2 = ""; sub(/^ +/, ""); print "deb", u, s, $0 }')
+    fi
+    [[ -n $sources ]] || tg_die "no '$SUITE' deb repository in the host's apt sources (set TLSGATE_MIRROR)"
+    tg_need_pkgs mmdebstrap debian-archive-keyring
 
-    work=$(mktemp -d "${TMPDIR:-/tmp}/tg-debootstrap.XXXXXX")
+    work=$(mktemp -d "${TMPDIR:-/tmp}/tg-mmdebstrap.XXXXXX")
     _work=$work
     trap '[[ -n ${_work:-} ]] && rm -rf "$_work"' EXIT
     rootfs=$work/rootfs
 
-    # debootstrap ignores apt.conf; give it apt's proxy, if any, the env way.
-    local proxy
-    proxy=$(apt-config shell P Acquire::http::Proxy | sed -n "s/^P='\(.*\)'$/\1/p")
-    tg_log "debootstrap --variant=minbase $SUITE from $mirror (takes a minute or two)"
-    http_proxy=${proxy:-${http_proxy:-}} debootstrap --variant=minbase \
+    # mmdebstrap rather than debootstrap: apt downloads in parallel and dpkg unpacks
+    # in bulk (here about 4 times faster, which is most of a cold `make demo`).
+    # The host's proxy and snapshot-mirror settings go to its apt, the slim
+    # path-excludes to its dpkg; the sources (read from stdin) end up in the image.
+    local aptopts=() line
+    while IFS= read -r line; do aptopts+=(--aptopt="$line"); done < <(host_apt_conf)
+    tg_log "mmdebstrap --variant=minbase $SUITE from: $(awk '{ print $2, $3 }' <<<"$sources" | paste -sd,)"
+    mmdebstrap --variant=minbase --mode=root \
         --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
-        "$SUITE" "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 || {
-        tail -n 30 "$work/debootstrap.log" >&2
-        tg_die "debootstrap failed"
+        "${aptopts[@]}" \
+        --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+        --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
+        --dpkgopt='path-exclude=/usr/share/locale/*' \
+        --dpkgopt='path-include=/usr/share/locale/locale.alias' \
+        --dpkgopt='path-exclude=/usr/share/lintian/*' \
+        "$SUITE" "$rootfs" - <<<"$sources" >"$work/mmdebstrap.log" 2>&1 || {
+        tail -n 30 "$work/mmdebstrap.log" >&2
+        tg_die "mmdebstrap failed"
     }
-
-    # Same repositories as the host (main, -updates, -security) so the image
-    # gets the same package versions as the host's apt.
-    host_repos | awk '{ u = $1; s = $2; $1 = $2 = ""; sub(/^ +/, ""); print "deb", u, s, $0 }' \
-        >"$rootfs/etc/apt/sources.list"
+    printf '%s\n' "$sources" >"$rootfs/etc/apt/sources.list"
     host_apt_conf >"$rootfs/etc/apt/apt.conf.d/90tlsgate-host"
 
     # Slim like debian:bookworm-slim: no docs/man/locales in later installs.
@@ -122,7 +133,7 @@ main() {
     gzip -dc "$tarball" | tg_podman import --quiet \
         --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
         --change 'CMD ["bash"]' \
-        --message "debootstrap --variant=minbase $SUITE" \
+        --message "mmdebstrap --variant=minbase $SUITE" \
         - "$TG_BASE_IMAGE" >/dev/null
 }
 
