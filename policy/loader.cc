@@ -203,6 +203,7 @@ class PolicyBuilder {
   }
 
   std::shared_ptr<const Policy> build();
+  void check_certificate_names(const std::vector<Rule>& rules);
   std::uint32_t chain_for(std::uint32_t section, std::uint32_t parent_chain);
   Rule make_rule(std::uint32_t chain) const;
   void apply(Rule& rule, std::string_view key, const std::string& value) const;
@@ -311,6 +312,29 @@ Rule PolicyBuilder::make_rule(std::uint32_t chain) const {
   return rule;
 }
 
+// client_cert_issuer/subject only narrow require_client_cert: set where no
+// certificate is required, they would enforce nothing, silently. An error, where
+// the section names them itself (a source that inherits them and turns the
+// requirement off does so on purpose).
+void PolicyBuilder::check_certificate_names(const std::vector<Rule>& rules) {
+  std::set<int> reported;
+  for (const Rule& rule : rules) {
+    if (rule.require_client_cert) continue;
+    for (const ResolvedSetting& s : rule.settings) {
+      const bool names_certificate =
+          s.key == "client_cert_issuer" || s.key == "client_cert_subject";
+      if (!names_certificate || s.value.empty() || s.origin.section != "source " + rule.source ||
+          !reported.insert(s.origin.line).second) {
+        continue;
+      }
+      errors_.push_back({file_, s.origin.line,
+                         std::string(s.key) + ": applies only with require_client_cert = yes, " +
+                             "which [source " + rule.source +
+                             "] does not set (nor a source it inherits from)"});
+    }
+  }
+}
+
 std::shared_ptr<const Policy> PolicyBuilder::build() {
   read_networks();
   for (const Section& s : sections_) {
@@ -347,6 +371,8 @@ std::shared_ptr<const Policy> PolicyBuilder::build() {
   if (!errors_.empty()) return nullptr;
 
   for (std::uint32_t c = 0; c < chains_.size(); ++c) policy->rules_.push_back(make_rule(c));
+  check_certificate_names(policy->rules_);
+  if (!errors_.empty()) return nullptr;
   policy->source_count_ = source_count_;
   policy->netblock_count_ = listed - duplicates;
 

@@ -320,6 +320,8 @@ std::string generated(std::string_view bytes) {
       if (std::none_of(s.keys.begin(), s.keys.end(),
                        [&](const std::string& k) { return k.starts_with(key + " "); })) {
         s.keys.insert(kv);
+        // A certificate name without the requirement is an error: keep the file valid.
+        if (key == "client_cert_subject") s.keys.insert("require_client_cert = yes");
       }
     }
   }

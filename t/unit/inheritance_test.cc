@@ -47,7 +47,7 @@ const char* const kNested =
     "networks = 10.1.0.0/16, 172.16.0.0/12\n"        // 17
     "min_cipher_bits = 256\n"                        // 18
     "client_cert_issuer = CN=Lab CA\n"               // 19
-    "\n"                                             // 20
+    "require_client_cert = yes\n"                    // 20
     "[source inner]\n"                               // 21
     "networks = 10.1.7.0/24, 2001:db8::/32\n"        // 22
     "action = reject\n"                              // 23
@@ -143,6 +143,7 @@ std::map<std::string, Resolved> merged(std::vector<std::map<std::string, Resolve
 const std::map<std::string, Resolved> kLab = {
     {"min_cipher_bits", {"256", "source lab", 18}},
     {"client_cert_issuer", {"CN=Lab CA", "source lab", 19}},
+    {"require_client_cert", {"yes", "source lab", 20}},
 };
 const std::map<std::string, Resolved> kInner = {
     {"action", {"reject", "source inner", 23}},
@@ -186,6 +187,7 @@ TEST(Inheritance, TypedFieldsFollowTheSettings) {
   EXPECT_FALSE(inner.ciphers->contains("AES256-SHA"));
   ASSERT_NE(inner.tls13_ciphersuites, nullptr);
   EXPECT_EQ(inner.tls13_ciphersuites->expansion(), "TLS_AES_256_GCM_SHA384");
+  EXPECT_TRUE(inner.require_client_cert);
   EXPECT_EQ(inner.client_cert_issuer, "CN=Lab CA");
   EXPECT_EQ(inner.client_cert_subject, "");
   EXPECT_EQ(inner.action, Action::reject);

@@ -222,6 +222,21 @@ INSTANTIATE_TEST_SUITE_P(
                    "{dir}/bad.txt:6: 2001:db8::/129: prefix length must be a number from 0 to "
                    "128",
                    "{dir}/bad.txt:7: nonsense: not an IPv4 or IPv6 address"}},
+        ErrorCase{"certificate_names_without_require_client_cert",
+                  "[source a]\nnetworks = 192.0.2.0/24\nclient_cert_issuer = Partner CA\n"
+                  "client_cert_subject = mx.partner.example\n"
+                  "[source default]\nclient_cert_subject = anyone\n",
+                  {"test.ini:3: client_cert_issuer: applies only with require_client_cert = yes, "
+                   "which [source a] does not set (nor a source it inherits from)",
+                   "test.ini:4: client_cert_subject: applies only with require_client_cert = "
+                   "yes, which [source a] does not set (nor a source it inherits from)",
+                   "test.ini:6: client_cert_subject: applies only with require_client_cert = "
+                   "yes, which [source default] does not set (nor a source it inherits from)"}},
+        ErrorCase{"certificate_names_with_require_client_cert_set_explicitly_no",
+                  "[source a]\nnetworks = 192.0.2.0/24\nrequire_client_cert = no\n"
+                  "client_cert_issuer = Partner CA\n",
+                  {"test.ini:4: client_cert_issuer: applies only with require_client_cert = yes, "
+                   "which [source a] does not set (nor a source it inherits from)"}},
         ErrorCase{"line_without_equals",
                   "[source a]\nnetworks = 192.0.2.0/24\nthis line has no equals sign\n",
                   {"test.ini:3: syntax error (expected key = value)"}},
@@ -522,6 +537,28 @@ TEST(LoaderFiles, SamePrefixTwiceInOneSourceIsFine) {
   EXPECT_EQ(r.policy->netblock_count(), 3u);
 }
 
+TEST(LoaderFiles, CertificateNamesUnderAnInheritedRequirement) {
+  // b names an issuer and inherits require_client_cert from a; c inherits b's issuer
+  // and turns the requirement off on purpose: both load.
+  TempDir dir;
+  const LoadResult r = load_ok(
+      "[source a]\n"
+      "networks = 10.0.0.0/8\n"
+      "require_client_cert = yes\n"
+      "[source b]\n"
+      "networks = 10.1.0.0/16\n"
+      "client_cert_issuer = Lab CA\n"
+      "[source c]\n"
+      "networks = 10.1.2.0/24\n"
+      "require_client_cert = no\n",
+      dir.path());
+  ASSERT_NE(r.policy, nullptr);
+  const Rule& b = r.policy->rule_for(addr("10.1.9.9"));
+  EXPECT_TRUE(b.require_client_cert);
+  EXPECT_EQ(b.client_cert_issuer, "Lab CA");
+  EXPECT_FALSE(r.policy->rule_for(addr("10.1.2.3")).require_client_cert);
+}
+
 TEST(LoaderFiles, NetworksSeparators) {
   const LoadResult r = load_ok(
       "[source a]\nnetworks = 192.0.2.0/24,198.51.100.0/24 ,\t203.0.113.0/24  ,  "
@@ -545,7 +582,8 @@ TEST(LoaderFiles, SyntaxThatIsAccepted) {
       "action=tempfail\r\n"
       "[source Part-ners_2.x]\r\n"
       "networks = 192.0.2.0/24 ; the partners\r\n"
-      "client_cert_subject = CN=mx.example.com;O=Example\r\n");
+      "client_cert_subject = CN=mx.example.com;O=Example\r\n"
+      "require_client_cert = yes\r\n");
   ASSERT_NE(r.policy, nullptr);
   const Rule& rule = r.policy->rule_for(addr("192.0.2.1"));
   EXPECT_EQ(rule.source, "Part-ners_2.x");
@@ -563,12 +601,13 @@ TEST(LoaderFiles, LongestAcceptedLine) {
   ASSERT_EQ(line.size(), kMaxIniLine);
   for (const char* eol : {"\n", "\r\n"}) {
     const LoadResult r = load_policy_text(
-        "[source default]\n" + line + eol + "require_starttls = maybe\n", kFile, "");
+        "[source default]\n" + line + eol + "require_starttls = maybe\nrequire_client_cert = yes\n",
+        kFile, "");
     EXPECT_THAT(error_strings(r.errors),
                 ElementsAre("test.ini:3: require_starttls: \"maybe\" is not a boolean (yes or "
                             "no)"));
   }
-  const LoadResult ok = load_ok("[source default]\n" + line + "\n");
+  const LoadResult ok = load_ok("[source default]\n" + line + "\nrequire_client_cert = yes\n");
   ASSERT_NE(ok.policy, nullptr);
   EXPECT_EQ(ok.policy->default_rule().client_cert_subject.size(), kMaxIniLine - prefix.size());
   // One more byte is too long, with or without a final newline.
