@@ -150,7 +150,7 @@ check-asan-integration: deps
 	TLSGATE=$(CURDIR)/build-asan/tlsgate t/integration/postfix-e2e.sh
 
 # Real Postfix and Sendmail (podman containers), real TLS/SASL, rsyslog, swaks;
-# needs root. The scripts install what they need (podman, debootstrap, swaks, ...)
+# needs root. The scripts install what they need (podman, mmdebstrap, swaks, ...)
 # and build the container images on the first run.
 check-integration: all
 	t/integration/daemon.sh

@@ -5,7 +5,7 @@
 # 4xx reply and must not be delivered. Exit 0 only if that holds.
 #
 #   sudo t/integration/smoke-container.sh     (installs what it needs)
-# Cold (fresh machine): ~2-3 min (apt, debootstrap, podman build); warm: seconds.
+# Cold (fresh machine): ~2-3 min (apt, mmdebstrap, podman build); warm: seconds.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

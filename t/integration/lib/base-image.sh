@@ -59,7 +59,7 @@ build_rootfs_tar() {
     rootfs=$work/rootfs
 
     # mmdebstrap rather than debootstrap: apt downloads in parallel and dpkg unpacks
-    # in bulk (here about 4 times faster, which is most of a cold `make demo`).
+    # in bulk (66 s here where debootstrap took about 2.5 min: most of a cold `make demo`).
     # The host's proxy and snapshot-mirror settings go to its apt, the slim
     # path-excludes to its dpkg; the sources (read from stdin) end up in the image.
     local aptopts=() line

@@ -165,7 +165,7 @@ tg_netns_down() {
 
 # Everything the container tests need on the host.
 tg_need_test_pkgs() {
-    tg_need_pkgs podman runc debootstrap debian-archive-keyring openssl iproute2 \
+    tg_need_pkgs podman runc mmdebstrap debian-archive-keyring openssl iproute2 \
         util-linux swaks libnet-ssleay-perl libio-socket-inet6-perl libio-socket-ssl-perl
 }
 
