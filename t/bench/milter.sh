@@ -27,8 +27,14 @@ for tool in tlsgate milter_load noop_milter gen_networks; do
     [[ -x $build/$tool ]] || { echo "milter.sh: $build/$tool missing: run make first" >&2; exit 1; }
 done
 
+# The milters' syslog(3) goes to a private rsyslog (t/integration/lib/syslog.sh), as
+# on a production host; this machine has no /dev/log of its own.
+. t/integration/lib/syslog.sh
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; }
+cleanup() {
+    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+    tg_syslog_stop "$out/syslog"
+}
 trap cleanup EXIT
 run() { echo "\$ $*" >&2; "$@"; }
 field() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
@@ -50,22 +56,24 @@ tlsgate_ini() {  # tlsgate_ini SRC DEST
         -e "s|^pid_file = .*|pid_file = $out/tlsgate.pid|" \
         -e '/^user = /d' -e '/^group = /d' "$1" >"$2"
 }
+# Like the systemd unit: -f with stderr on /dev/null, the log lines go to syslog only.
 start_tlsgate() {  # start_tlsgate INI PORT; sets started
-    echo "\$ $build/tlsgate -f -c $1 -p inet:$2@127.0.0.1 2>$out/tlsgate-$2.log &" >&2
-    "$build/tlsgate" -f -c "$1" -p "inet:$2@127.0.0.1" 2>"$out/tlsgate-$2.log" &
-    started=$!
+    echo "\$ $build/tlsgate -f -c $1 -p inet:$2@127.0.0.1 2>/dev/null &   (syslog: $TG_SYSLOG_FILE)" >&2
+    spawn_with_syslog "$build/tlsgate" -f -c "$1" -p "inet:$2@127.0.0.1" 2>/dev/null
+    started=$TG_SPAWNED_PID
     pids+=("$started")
-    wait_listen "$2"
+    wait_listen "$2" || { tail -3 "$TG_SYSLOG_FILE" >&2; return 1; }
 }
 
 mkdir -p "$out"
 rm -f "$out/accounting.csv"
+tg_syslog_stop "$out/syslog"  # one left by an interrupted run
+rm -rf "$out/syslog"
+tg_syslog_start "$out/syslog"
 tlsgate_ini etc/tlsgate.ini "$out/tlsgate.ini"
 cp etc/legacy-networks.txt "$out/"
 echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start" >&2
 
-# tlsgate logs to syslog(3) and, in the foreground, to stderr (a file here); this
-# machine has no /dev/log, so each syslog(3) call also tries to connect once.
 start_tlsgate "$out/tlsgate.ini" 18911
 tg=$started
 sleep 0.5
@@ -77,8 +85,8 @@ idle_file=$(awk '/^RssFile:/ { print $2 }' "/proc/$tg/status")
 idle_pss=$(awk '/^Pss:/ { print $2 }' "/proc/$tg/smaps_rollup")
 echo "tlsgate idle (example configuration): VmRSS $idle_rss KiB (RssAnon $idle_anon, RssFile $idle_file, Pss $idle_pss)" >&2
 echo "\$ $build/noop_milter inet:18910@127.0.0.1 &" >&2
-"$build/noop_milter" inet:18910@127.0.0.1 2>"$out/noop.log" &
-noop=$!
+spawn_with_syslog "$build/noop_milter" inet:18910@127.0.0.1 2>"$out/noop.log"
+noop=$TG_SPAWNED_PID
 pids+=("$noop")
 wait_listen 18910
 

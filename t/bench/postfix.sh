@@ -18,6 +18,8 @@
 # sink has them all: the queue drained). Milter CPU per message = utime + stime of the
 # milter process (/proc/PID/stat) over the round / messages. Medians over the rounds.
 # Then one more tlsgate round under `perf record -a` (if perf works): where the CPU goes.
+# The milters log through /dev/log to a private rsyslog, tlsgate with stderr on
+# /dev/null, as under its systemd unit.
 #   t/bench/postfix.sh           5 rounds of 2,000 messages, 20 sessions in parallel
 #   t/bench/postfix.sh --smoke   1 round of 30 messages, no perf (make check)
 # Checks that every message reached the sink in every round. Ports: SMTP 10040 and
@@ -43,9 +45,13 @@ for tool in postfix smtp-source smtp-sink postfwd; do
     command -v "$tool" >/dev/null || { echo "postfix.sh: $tool missing: run t/bench/need-tools.sh" >&2; exit 1; }
 done
 
+# The milters' syslog(3) goes to a private rsyslog (t/integration/lib/syslog.sh), as
+# on a production host; this machine has no /dev/log of its own.
+. t/integration/lib/syslog.sh
 pf=$out/pf
 pids=()
 cleanup() {
+    tg_syslog_stop "$out/syslog"
     postfix -c "$pf" stop >/dev/null 2>&1 || true
     [[ -s $out/postfwd.pid ]] && "${postfwd[@]}" --kill >/dev/null 2>&1
     [[ -s $out/postfwd-nc.pid ]] && "${postfwd_nc[@]}" --kill >/dev/null 2>&1
@@ -62,6 +68,12 @@ wait_listen() {  # wait_listen PORT
     done
     echo "postfix.sh: nothing listens on $1" >&2
     return 1
+}
+spawn_logged() {  # spawn_logged LOG CMD...: spawn, with /dev/log reaching the private rsyslog
+    echo "\$ ${*:2} 2>$1 &   (syslog: $TG_SYSLOG_FILE)" >&2
+    spawn_with_syslog "${@:2}" >"$1" 2>&1
+    spawned=$TG_SPAWNED_PID
+    pids+=("$spawned")
 }
 spawn() {  # spawn LOG CMD...: background, sets spawned
     echo "\$ ${*:2} 2>$1 &" >&2
@@ -93,11 +105,15 @@ cp "$big"/*.txt "$out/tg100k/"
 run "$build/tlsgate" --explain 127.0.0.1 -c "$out/tg100k/tlsgate.ini" | head -1 | grep -qx 'source=local'
 run "$build/tlsgate" --explain 127.0.0.1 -c "$out/tlsgate/tlsgate.ini" | head -1 | grep -qx 'source=default'
 
-spawn "$out/noop.log" "$build/noop_milter" inet:18913@127.0.0.1
+tg_syslog_stop "$out/syslog" 2>/dev/null || true  # one left by an interrupted run
+rm -rf "$out/syslog"
+tg_syslog_start "$out/syslog"
+spawn_logged "$out/noop.log" "$build/noop_milter" inet:18913@127.0.0.1
 declare -A mpid=([noop]=$spawned)
-spawn "$out/tlsgate.log" "$build/tlsgate" -f -c "$out/tlsgate/tlsgate.ini" -p inet:18914@127.0.0.1
+# tlsgate like under the systemd unit: -f with stderr on /dev/null, lines to syslog only.
+spawn_logged /dev/null "$build/tlsgate" -f -c "$out/tlsgate/tlsgate.ini" -p inet:18914@127.0.0.1
 mpid[tlsgate]=$spawned
-spawn "$out/tg100k.log" "$build/tlsgate" -f -c "$out/tg100k/tlsgate.ini" -p inet:18915@127.0.0.1
+spawn_logged /dev/null "$build/tlsgate" -f -c "$out/tg100k/tlsgate.ini" -p inet:18915@127.0.0.1
 mpid[tg100k]=$spawned
 
 # postfwd: the example configuration's rules as a policy service (checked at RCPT).
@@ -237,12 +253,20 @@ for ((r = 1; r <= rounds; r++)); do
         cpu[$v]+="$r_cpu "
     done
 done
-# tlsgate must have accepted (and logged) every message: one accept line per message.
-accepts=$(grep -c 'action=accept' "$out/tlsgate.log" || true)
-if ((accepts < rounds * msgs)); then
-    echo "postfix.sh: tlsgate logged $accepts accepted messages, expected $((rounds * msgs))" >&2
-    exit 1
-fi
+# Each tlsgate must have accepted (and logged) every message: one accept line per
+# message in syslog (rsyslog writes asynchronously: wait for it).
+accepts_logged() { # accepts_logged PID MIN
+    local n
+    n=$(grep -c "tlsgate\[$1\]: .*action=accept" "$TG_SYSLOG_FILE" || true)
+    ((n >= $2))
+}
+for v in tlsgate tg100k; do
+    if ! tg_wait_for 20 "$v's accept lines" accepts_logged "${mpid[$v]}" $((rounds * msgs)); then
+        echo "postfix.sh: $v logged $(grep -c "tlsgate\[${mpid[$v]}\]: .*action=accept" \
+            "$TG_SYSLOG_FILE" || true) accepted messages, expected $((rounds * msgs))" >&2
+        exit 1
+    fi
+done
 
 # Where the time goes: one more tlsgate round with the whole system sampled.
 profile=
