@@ -18,14 +18,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-. "$here/lib/common.sh"
-. "$here/lib/syslog.sh"
-. "$here/lib/postfix-container.sh"
 . "$here/lib/stress.sh"
-
-tg_need_root
-tg_need_test_pkgs
-tg_need_pkgs python3
+st_prepare
 
 messages=${TG_STRESS_MESSAGES:-400}
 rate=${TG_STRESS_RATE:-25}

@@ -13,14 +13,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-. "$here/lib/common.sh"
-. "$here/lib/syslog.sh"
-. "$here/lib/postfix-container.sh"
 . "$here/lib/stress.sh"
-
-tg_need_root
-tg_need_test_pkgs
-tg_need_pkgs python3
+st_prepare
 
 stopped_sessions=${TG_STRESS_STOPPED_SESSIONS:-20}
 milter_port=${TG_STRESS_MILTER_PORT:-18906}

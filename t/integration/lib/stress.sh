@@ -12,8 +12,23 @@
 #   st_pf_exec NAME CMD...     a command in a Postfix container
 #   st_maildir_ids DIR         the stress ids found in a Maildir tree, one a line
 #                              (a message delivered twice gives its id twice)
+#   st_prepare                 root, the test packages and python3: what every
+#                              stress test needs before it starts
 #
-# Needs lib/common.sh.
+# Sources lib/common.sh, lib/syslog.sh and lib/postfix-container.sh.
+
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# shellcheck source-path=SCRIPTDIR source=syslog.sh
+. "$(dirname "${BASH_SOURCE[0]}")/syslog.sh"
+# shellcheck source-path=SCRIPTDIR source=postfix-container.sh
+. "$(dirname "${BASH_SOURCE[0]}")/postfix-container.sh"
+
+st_prepare() {
+    tg_need_root
+    tg_need_test_pkgs
+    tg_need_pkgs python3
+}
 
 _st_sampler=
 
