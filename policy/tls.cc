@@ -73,10 +73,7 @@ std::variant<CipherSet, std::string> CipherSet::expand(Family family, const std:
     const SSL_CIPHER* c = sk_SSL_CIPHER_value(ciphers, i);
     const bool is_tls13 = std::string_view(SSL_CIPHER_get_version(c)) == "TLSv1.3";
     if (is_tls13 != (family == Family::tls13)) continue;
-    const std::string name = SSL_CIPHER_get_name(c);
-    if (!set.names_.insert(name).second) continue;
-    if (!set.expansion_.empty()) set.expansion_ += ':';
-    set.expansion_ += name;
+    set.add(SSL_CIPHER_get_name(c));
   }
   if (set.names_.empty()) return "OpenSSL expands \"" + spec + "\" to no cipher";
   return set;
@@ -88,12 +85,16 @@ std::optional<CipherSet> CipherSet::from_expansion(std::string_view expansion) {
     const auto colon = expansion.find(':');
     const std::string_view name = expansion.substr(0, colon);
     expansion.remove_prefix(colon == std::string_view::npos ? expansion.size() : colon + 1);
-    if (name.empty() || !set.names_.emplace(name).second) continue;
-    if (!set.expansion_.empty()) set.expansion_ += ':';
-    set.expansion_ += name;
+    if (!name.empty()) set.add(name);
   }
   if (set.names_.empty()) return std::nullopt;
   return set;
+}
+
+void CipherSet::add(std::string_view name) {
+  if (!names_.emplace(name).second) return;
+  if (!expansion_.empty()) expansion_ += ':';
+  expansion_ += name;
 }
 
 bool CipherSet::contains(std::string_view cipher_name) const {

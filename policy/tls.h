@@ -40,6 +40,9 @@ class CipherSet {
   const std::string& expansion() const { return expansion_; }
 
  private:
+  // Adds a name not yet in the set at the end of the expansion; a repeat changes nothing.
+  void add(std::string_view name);
+
   struct Hash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
