@@ -39,13 +39,7 @@ for tool in postmap /usr/bin/time; do
     command -v "$tool" >/dev/null || { echo "lookup.sh: $tool missing: run t/bench/need-tools.sh" >&2; exit 1; }
 done
 
-run() {  # print a command, then run it
-    echo "\$ $*" >&2
-    "$@"
-}
-field() {  # field NAME < "result: a=1 b=2"
-    tr ' ' '\n' | sed -n "s/^$1=//p"
-}
+. t/bench/lib.sh
 now_ns() { date +%s%N; }
 group() { sed ':a;s/\B[0-9]\{3\}\>/,&/;ta' <<<"$1"; }  # 1000000 -> 1,000,000
 

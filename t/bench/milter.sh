@@ -36,20 +36,9 @@ cleanup() {
     tg_syslog_stop "$out/syslog"
 }
 trap cleanup EXIT
-run() { echo "\$ $*" >&2; "$@"; }
-field() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+. t/bench/lib.sh
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-wait_listen() {  # wait_listen PORT
-    for _ in $(seq 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "milter.sh: nothing listens on $1" >&2
-    return 1
-}
 # tlsgate with a configuration whose paths point here; no user switch.
 tlsgate_ini() {  # tlsgate_ini SRC DEST
     sed -e "s|^accounting_file = .*|accounting_file = $out/accounting.csv|" \

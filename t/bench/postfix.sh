@@ -58,17 +58,7 @@ cleanup() {
     for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
 }
 trap cleanup EXIT
-run() { echo "\$ $*" >&2; "$@"; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-wait_listen() {  # wait_listen PORT
-    for _ in $(seq 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "postfix.sh: nothing listens on $1" >&2
-    return 1
-}
+. t/bench/lib.sh
 spawn_logged() {  # spawn_logged LOG CMD...: spawn, with /dev/log reaching the private rsyslog
     echo "\$ ${*:2} 2>$1 &   (syslog: $TG_SYSLOG_FILE)" >&2
     spawn_with_syslog "${@:2}" >"$1" 2>&1
@@ -255,15 +245,12 @@ for ((r = 1; r <= rounds; r++)); do
 done
 # Each tlsgate must have accepted (and logged) every message: one accept line per
 # message in syslog (rsyslog writes asynchronously: wait for it).
-accepts_logged() { # accepts_logged PID MIN
-    local n
-    n=$(grep -c "tlsgate\[$1\]: .*action=accept" "$TG_SYSLOG_FILE" || true)
-    ((n >= $2))
-}
+accepts_of() { grep -c "tlsgate\[$1\]: .*action=accept" "$TG_SYSLOG_FILE" || true; }
+accepts_logged() { (($(accepts_of "$1") >= $2)); } # accepts_logged PID MIN
 for v in tlsgate tg100k; do
     if ! tg_wait_for 20 "$v's accept lines" accepts_logged "${mpid[$v]}" $((rounds * msgs)); then
-        echo "postfix.sh: $v logged $(grep -c "tlsgate\[${mpid[$v]}\]: .*action=accept" \
-            "$TG_SYSLOG_FILE" || true) accepted messages, expected $((rounds * msgs))" >&2
+        echo "postfix.sh: $v logged $(accepts_of "${mpid[$v]}") accepted messages," \
+            "expected $((rounds * msgs))" >&2
         exit 1
     fi
 done
