@@ -70,7 +70,6 @@ FUZZ_TARGETS  := $(notdir $(FUZZ_SRC:.cc=))
 FUZZ_LIB_SRC  := $(POLICY_SRC) milter/log_format.cc milter/session.cc
 FUZZ_LIB_OBJ  := $(FUZZ_LIB_SRC:%.cc=$(FUZZ_BUILD)/%.o)
 FUZZ_SECONDS  ?= 300
-FUZZ_SMOKE_SECONDS ?= 30
 
 # Installation. `make install` never overwrites $(SYSCONFDIR)/tlsgate/tlsgate.ini (nor
 # legacy-networks.txt): the example goes there only if there is none, and always
@@ -218,15 +217,16 @@ $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/t/fuzz/%.o $(F
 
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
 
-# Each target for FUZZ_SECONDS (default 300) s, growing build-fuzz/corpus/; `make
-# fuzz-smoke` (part of `make check`) for FUZZ_SMOKE_SECONDS (30) s from the checked-in
-# seeds alone (a fresh scratch corpus, so that its time does not grow from run to run).
-# t/fuzz/run.sh prints each target's exec count.
+# Each target for FUZZ_SECONDS (default 300) s with random seeds, growing
+# build-fuzz/corpus/; `make fuzz-smoke` (part of `make check`) replays the
+# checked-in seeds and t/fuzz/regressions/ and then runs a fixed number of inputs
+# (t/fuzz/smoke-runs) from seed 1: the same inputs on every run, so a green CI means
+# the same thing twice. t/fuzz/run.sh prints each target's exec count.
 fuzz: deps fuzz-build
 	t/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 fuzz-smoke: deps fuzz-build
-	FUZZ_FRESH=1 t/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+	t/fuzz/run.sh $(FUZZ_BUILD) smoke $(FUZZ_TARGETS)
 
 # tlsgate with etc/tlsgate.ini in front of a real Postfix (container, private
 # network namespace), a few sessions, each SMTP answer beside tlsgate's log line.

@@ -30,6 +30,7 @@ struct LineFeed {
   std::size_t offset = 0;                     // how much of lines[next] was already served
   int current_line = 0;                       // 1-based line inih is reading
   int section_line = 0;
+  bool section_has_keys = true;  // false until a key follows the current [header]
   const IniHandler* handler = nullptr;
   std::exception_ptr failure;  // exceptions must not unwind through inih's C frames
 };
@@ -47,13 +48,48 @@ bool header_too_long(std::string_view line) {
   return close != std::string_view::npos && close - open - 1 > kMaxSectionName;
 }
 
+// The section name inih takes from a header line it accepted: what stands between
+// the first '[' and the first ']', as written.
+std::string_view header_name(std::string_view line) {
+  const std::size_t open = line.find('[');
+  const std::size_t close = line.find(']', open);
+  return line.substr(open + 1, close == std::string_view::npos ? 0 : close - open - 1);
+}
+
+void call_handler(LineFeed& feed, const IniEntry& entry) {
+  if (feed.handler == nullptr || feed.failure) return;
+  try {
+    (*feed.handler)(entry);
+  } catch (...) {
+    feed.failure = std::current_exception();
+  }
+}
+
+// inih calls no handler for a [header] with no key under it (all of them commented
+// out, say): hand it over as an entry with an empty key, so that it is not lost.
+void flush_keyless_section(LineFeed& feed) {
+  if (feed.section_has_keys) return;
+  feed.section_has_keys = true;
+  const auto index = static_cast<std::size_t>(feed.section_line - 1);
+  if ((*feed.broken)[index]) return;
+  const std::string_view name = header_name((*feed.lines)[index]);
+  call_handler(feed, {name, {}, {}, feed.section_line, feed.section_line});
+}
+
 char* read_line(char* str, int num, void* stream) {
   auto* feed = static_cast<LineFeed*>(stream);
-  if (feed->next >= feed->lines->size() || num < 2) return nullptr;
+  if (feed->next >= feed->lines->size() || num < 2) {
+    flush_keyless_section(*feed);
+    return nullptr;
+  }
   const std::string& line = (*feed->lines)[feed->next];
   if (feed->offset == 0) {
     feed->current_line = static_cast<int>(feed->next) + 1;
-    if (is_header(line)) feed->section_line = feed->current_line;
+    if (is_header(line)) {
+      flush_keyless_section(*feed);
+      feed->section_line = feed->current_line;
+      feed->section_has_keys = false;
+    }
   }
   const std::size_t n = std::min(line.size() - feed->offset, static_cast<std::size_t>(num - 1));
   std::memcpy(str, line.data() + feed->offset, n);
@@ -68,14 +104,11 @@ char* read_line(char* str, int num, void* stream) {
 
 int on_key(void* user, const char* section, const char* name, const char* value) {
   auto* feed = static_cast<LineFeed*>(user);
+  feed->section_has_keys = true;
   const auto header = static_cast<std::size_t>(feed->section_line);
   const bool under_broken_header = header > 0 && (*feed->broken)[header - 1];
-  if (feed->handler == nullptr || under_broken_header || feed->failure) return 1;
-  try {
-    (*feed->handler)({section, name, value, feed->current_line, feed->section_line});
-  } catch (...) {
-    feed->failure = std::current_exception();
-  }
+  if (under_broken_header) return 1;
+  call_handler(*feed, {section, name, value, feed->current_line, feed->section_line});
   return 1;
 }
 
@@ -103,6 +136,9 @@ int run_inih(const std::vector<std::string>& lines, const std::vector<bool>& bro
 
 void parse_ini(std::string_view text, const std::string& file, const IniHandler& handler,
                std::vector<ConfigError>& errors) {
+  // A UTF-8 byte-order mark (some Windows editors write one) is not part of line 1;
+  // inih skips it too, but the line bookkeeping here must not see it either.
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
   std::vector<std::string> lines;
   std::vector<bool> broken;
   std::size_t start = 0;

@@ -126,7 +126,7 @@ class PolicyBuilder {
 
   void on_entry(const IniEntry& e) {
     Section* section = section_for(e);
-    if (section == nullptr) return;
+    if (section == nullptr || e.key.empty()) return;  // empty: a section with no keys
     const std::string where = "[" + section->header + "]";
     const KeySpec* key = find_key(section->scope, e.key);
     if (key == nullptr) {

@@ -1,37 +1,48 @@
 #!/usr/bin/env bash
-# Runs libFuzzer targets one after the other for a given time each and prints one
-# summary line per target (its exec count from -print_final_stats).
-#   t/fuzz/run.sh BUILD_DIR SECONDS TARGET...
-# The checked-in seeds (t/fuzz/corpus/TARGET/) are only read; what a run adds goes to
-# BUILD_DIR/corpus/TARGET/ (kept from run to run), or with FUZZ_FRESH=1 to an emptied
-# BUILD_DIR/smoke-corpus/TARGET/; crash inputs go to BUILD_DIR/crashes/, the full
-# output to BUILD_DIR/logs/TARGET.log. t/fuzz/TARGET.options holds extra flags.
+# Runs libFuzzer targets one after the other and prints one summary line per target
+# (its exec count from -print_final_stats).
+#   t/fuzz/run.sh BUILD_DIR SECONDS TARGET...   explore: random seeds, SECONDS each
+#   t/fuzz/run.sh BUILD_DIR smoke TARGET...     make check: the same runs every time
+# Explore: the checked-in seeds (t/fuzz/corpus/TARGET/) and regression inputs
+# (t/fuzz/regressions/TARGET/, each an input that once broke a property) are only
+# read; what a run adds goes to BUILD_DIR/corpus/TARGET/, kept from run to run.
+# Smoke: an emptied BUILD_DIR/smoke-corpus/TARGET/, -seed=1 and the number of runs
+# that t/fuzz/smoke-runs gives the target, so that a green run means the same thing
+# twice. Crash inputs go to BUILD_DIR/crashes/, the full output to
+# BUILD_DIR/logs/TARGET.log. t/fuzz/TARGET.options holds extra flags.
 # Exit status: 0 if every target ran clean, 1 otherwise.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
-build=$1 seconds=$2
+build=$1 budget=$2
 shift 2
 mkdir -p "$build/crashes" "$build/logs"
 failed=()
 for target in "$@"; do
-  corpus="$build/corpus/$target"
-  if [[ ${FUZZ_FRESH:-} == 1 ]]; then
-    corpus="$build/smoke-corpus/$target"
-    rm -rf "$corpus"
-  fi
-  log="$build/logs/$target.log"
-  mkdir -p "$corpus"
   options=()
   if [[ -f t/fuzz/$target.options ]]; then
     while read -r opt; do
       [[ -z $opt || $opt == \#* ]] || options+=("$opt")
     done <"t/fuzz/$target.options"
   fi
+  if [[ $budget == smoke ]]; then
+    corpus="$build/smoke-corpus/$target"
+    rm -rf "$corpus"
+    runs=$(awk -v t="$target" '$1 == t { print $2 }' t/fuzz/smoke-runs)
+    [[ -n $runs ]] || { echo "$target: not in t/fuzz/smoke-runs" >&2; failed+=("$target"); continue; }
+    options+=(-seed=1 -runs="$runs")
+  else
+    corpus="$build/corpus/$target"
+    options+=(-max_total_time="$budget")
+  fi
+  seeds=("t/fuzz/corpus/$target")
+  [[ -d t/fuzz/regressions/$target ]] && seeds+=("t/fuzz/regressions/$target")
+  log="$build/logs/$target.log"
+  mkdir -p "$corpus"
   start=$SECONDS
-  "$build/$target" -max_total_time="$seconds" -print_final_stats=1 -timeout=25 \
-    -rss_limit_mb=2048 -artifact_prefix="$build/crashes/$target-" "${options[@]}" \
-    "$corpus" "t/fuzz/corpus/$target" >"$log" 2>&1
+  "$build/$target" -print_final_stats=1 -timeout=25 -rss_limit_mb=2048 \
+    -artifact_prefix="$build/crashes/$target-" "${options[@]}" \
+    "$corpus" "${seeds[@]}" >"$log" 2>&1
   status=$?
   stat() { sed -n "s/^stat::$1: *//p" "$log" | tail -1; }
   execs=$(stat number_of_executed_units)
@@ -39,7 +50,7 @@ for target in "$@"; do
   cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -1)
   printf '%s: %ss, %s execs (%s/s), %s, corpus %s files, peak rss %s MB\n' "$target" \
     $((SECONDS - start)) "${execs:-?}" "$(((${execs:-0}) / (SECONDS - start > 0 ? SECONDS - start : 1)))" \
-    "${cov:-cov: ?}" "$(find "$corpus" "t/fuzz/corpus/$target" -type f | wc -l)" "${rss:-?}"
+    "${cov:-cov: ?}" "$(find "$corpus" "${seeds[@]}" -type f | wc -l)" "${rss:-?}"
   if ((status != 0)); then
     echo "$target: FAILED (exit $status); the end of $log:" >&2
     tail -40 "$log" >&2
@@ -50,4 +61,8 @@ if ((${#failed[@]})); then
   echo "fuzz: ${#failed[@]} target(s) failed: ${failed[*]} (inputs in $build/crashes/)" >&2
   exit 1
 fi
-echo "fuzz: $# targets ran clean for ${seconds}s each"
+if [[ $budget == smoke ]]; then
+  echo "fuzz: $# targets ran clean (seed 1, the runs of t/fuzz/smoke-runs)"
+else
+  echo "fuzz: $# targets ran clean for ${budget}s each"
+fi

@@ -88,6 +88,20 @@ INSTANTIATE_TEST_SUITE_P(
                   "networks = 192.0.2.0/24\n\n[source a]\nnetworks = 198.51.100.0/24\n",
                   {"test.ini:1: 'networks' is not in any section (expected [milter] or "
                    "[source NAME] before it)"}},
+        // Regression (fuzz_loader, issue 15): a UTF-8 byte-order mark hid line 1's
+        // header from the line bookkeeping, and the error had no line.
+        ErrorCase{"byte_order_mark_keeps_line_numbers",
+                  "\xEF\xBB\xBF[source a]\nrequire_starttls = yes\n",
+                  {"test.ini:1: [source a] has no networks (set networks or networks_file)"}},
+        // A section whose keys are all commented out is not silently dropped.
+        ErrorCase{"section_without_keys",
+                  "[source partners]\n# networks = 192.0.2.0/24\n\n[source b]\n"
+                  "networks = 198.51.100.0/24\n[source c]\n",
+                  {"test.ini:1: [source partners] has no networks (set networks or networks_file)",
+                   "test.ini:6: [source c] has no networks (set networks or networks_file)"}},
+        ErrorCase{"unknown_section_without_keys",
+                  "[policy]\n; nothing\n[source a]\nnetworks = 192.0.2.0/24\n",
+                  {"test.ini:1: unknown section [policy" + kUnknownSection}},
         ErrorCase{"unknown_key",
                   "[source a]\nnetworks = 192.0.2.0/24\ncolour = blue\n",
                   {"test.ini:3: unknown key 'colour' in [source a]"}},
@@ -590,6 +604,16 @@ TEST(LoaderFiles, SyntaxThatIsAccepted) {
   EXPECT_EQ(rule.mode, Mode::monitor);
   EXPECT_EQ(rule.action, Action::tempfail);
   EXPECT_EQ(rule.client_cert_subject, "CN=mx.example.com;O=Example");
+  EXPECT_EQ(r.policy->source_count(), 2u);
+}
+
+TEST(LoaderFiles, ByteOrderMarkAndKeylessSectionsThatAreFine) {
+  // A BOM before line 1 is not part of it; an empty [milter] or [source default]
+  // changes nothing (both are optional) and is not an error.
+  const LoadResult r =
+      load_ok("\xEF\xBB\xBF[milter]\n[source default]\n[source a]\nnetworks = 192.0.2.0/24\n");
+  ASSERT_NE(r.policy, nullptr);
+  EXPECT_EQ(r.policy->rule_for(addr("192.0.2.1")).source, "a");
   EXPECT_EQ(r.policy->source_count(), 2u);
 }
 
