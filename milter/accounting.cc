@@ -9,6 +9,8 @@ namespace tlsgate::milter {
 bool Accounting::open(const std::string& path, std::string& error) {
   const std::lock_guard lock(mutex_);
   file_.reset();
+  path_ = path;
+  header_pending_ = false;
   if (path.empty()) return true;
   std::unique_ptr<std::FILE, FileClose> f(std::fopen(path.c_str(), "a"));
   if (!f) {
@@ -16,13 +18,40 @@ bool Accounting::open(const std::string& path, std::string& error) {
     return false;
   }
   std::fseek(f.get(), 0, SEEK_END);
-  if (std::ftell(f.get()) == 0) {
-    const std::string header = csv_header();
-    std::fwrite(header.data(), 1, header.size(), f.get());
-    std::fflush(f.get());
-  }
   file_ = std::move(f);
+  if (std::ftell(file_.get()) == 0) {
+    header_pending_ = true;
+    const int saved = write_locked(csv_header()) ? 0 : errno;
+    header_pending_ = saved != 0;
+    if (saved != 0) note_result(false, saved);
+  }
   return true;
+}
+
+bool Accounting::write_locked(const std::string& text) {
+  errno = 0;
+  const bool ok = std::fwrite(text.data(), 1, text.size(), file_.get()) == text.size() &&
+                  std::fflush(file_.get()) == 0;
+  if (!ok) std::clearerr(file_.get());
+  return ok;
+}
+
+void Accounting::note_result(bool ok, int error) {
+  if (ok) {
+    if (failing_ && report_) {
+      report_("accounting_file " + path_ + ": writing again (" + std::to_string(lost_in_run_) +
+              (lost_in_run_ == 1 ? " row" : " rows") + " lost)");
+    }
+    failing_ = false;
+    lost_in_run_ = 0;
+    return;
+  }
+  if (!failing_ && report_) {
+    report_("accounting_file " + path_ + ": cannot write: " +
+            (error != 0 ? std::string(std::strerror(error)) : std::string("write error")) +
+            "; rows are lost until writes work again");
+  }
+  failing_ = true;
 }
 
 void Accounting::write(const LogRecord& record) {
@@ -30,8 +59,14 @@ void Accounting::write(const LogRecord& record) {
   const std::lock_guard lock(mutex_);
   if (!file_) return;
   // One fwrite + fflush per row: a row is never split between two writers.
-  std::fwrite(row.data(), 1, row.size(), file_.get());
-  std::fflush(file_.get());
+  if (header_pending_) header_pending_ = !write_locked(csv_header());
+  const bool ok = !header_pending_ && write_locked(row);
+  const int error = errno;
+  if (!ok) {
+    ++lost_in_run_;
+    ++rows_lost_;
+  }
+  note_result(ok, error);
 }
 
 }  // namespace tlsgate::milter

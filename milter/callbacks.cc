@@ -1,5 +1,6 @@
 #include "milter/callbacks.h"
 
+#include <atomic>
 #include <exception>
 #include <memory>
 #include <string>
@@ -12,13 +13,26 @@ namespace tlsgate::milter {
 namespace {
 
 PolicyStore* store = nullptr;
+// Whether the MTA took tlsgate's macro lists (negotiate), per process: every
+// connection comes from the same MTA.
+std::atomic<bool> macro_lists_taken{true};
 
 Session* session_of(SMFICTX* ctx) { return static_cast<Session*>(smfi_getpriv(ctx)); }
 
-MacroGetter macros_of(SMFICTX* ctx) {
+MacroLookup macros_of(SMFICTX* ctx) {
   return [ctx](const char* name) -> const char* {
     return smfi_getsymval(ctx, const_cast<char*>(name));
   };
+}
+
+// Says once per kind how tlsgate recognised the MTA (design: the MTA decides how
+// certificate macros are read).
+void note_mta(const Session& s) {
+  static std::atomic<unsigned> logged{0};
+  const unsigned bit = 1u << static_cast<unsigned>(s.mta());
+  if ((logged.fetch_or(bit) & bit) != 0) return;
+  const char* name = s.mta() == policy::Mta::postfix ? "Postfix" : "Sendmail";
+  log(Severity::info, std::string("mta: ") + name + " (" + s.mta_evidence() + ")");
 }
 
 void log_decision(Severity severity, const LogRecord& record) {
@@ -47,13 +61,16 @@ sfsistat guarded(SMFICTX* ctx, const char* stage, bool needs_session, Body&& bod
   return SMFIS_TEMPFAIL;
 }
 
-sfsistat reply(SMFICTX* ctx, const Outcome& o) {
-  if (o.step == Outcome::Step::proceed) return SMFIS_CONTINUE;
+sfsistat reply(SMFICTX* ctx, const policy::Decision& d) {
+  if (d.verdict == policy::Verdict::accept) return SMFIS_CONTINUE;
   // The texts are tlsgate's own (no '%'); smfi_setreply failing leaves the MTA's
   // generic reply of the same class.
-  smfi_setreply(ctx, const_cast<char*>(o.code.c_str()), const_cast<char*>(o.status.c_str()),
-                const_cast<char*>(o.text.c_str()));
-  return o.step == Outcome::Step::reject ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+  const std::string code = std::to_string(d.smtp_code);
+  const std::string status(d.status_code);
+  const std::string text(d.text);
+  smfi_setreply(ctx, const_cast<char*>(code.c_str()), const_cast<char*>(status.c_str()),
+                const_cast<char*>(text.c_str()));
+  return d.verdict == policy::Verdict::reject ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 }
 
 sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long,
@@ -64,6 +81,7 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
       // Postfix >= 2.6 and Sendmail >= 8.14 offer it; an older MTA sends its
       // default macro lists, which tlsgate then has to make do with.
       log(Severity::warning, "the MTA cannot take tlsgate's macro lists (no setsymlist)");
+      macro_lists_taken = false;
       *pf0 = *pf1 = *pf2 = *pf3 = 0;
       return SMFIS_CONTINUE;
     }
@@ -89,9 +107,10 @@ sfsistat on_connect(SMFICTX* ctx, char*, _SOCK_ADDR* hostaddr) {
   return guarded(ctx, "connect", false, [&](Session*) {
     auto policy = store->current();
     if (!policy) throw std::runtime_error("no policy loaded");
-    auto session = std::make_unique<Session>(
-        std::move(policy), policy::Address::from_sockaddr(hostaddr), log_decision);
-    session->on_connect_macros(macros_of(ctx));
+    auto session =
+        std::make_unique<Session>(std::move(policy), policy::Address::from_sockaddr(hostaddr),
+                                  log_decision, macro_lists_taken.load());
+    session->at_connect(macros_of(ctx));
     if (smfi_setpriv(ctx, session.get()) != MI_SUCCESS) throw std::runtime_error("smfi_setpriv");
     session.release();  // owned by the context now; freed in on_close
     return SMFIS_CONTINUE;
@@ -100,36 +119,33 @@ sfsistat on_connect(SMFICTX* ctx, char*, _SOCK_ADDR* hostaddr) {
 
 sfsistat on_helo(SMFICTX* ctx, char*) {
   return guarded(ctx, "helo", true, [&](Session* s) {
-    s->on_tls_macros(macros_of(ctx));
+    s->at_helo(macros_of(ctx));
+    note_mta(*s);
     return SMFIS_CONTINUE;  // never refuse here: the client could not reach STARTTLS
   });
 }
 
 sfsistat on_envfrom(SMFICTX* ctx, char**) {
   return guarded(ctx, "mail", true, [&](Session* s) {
-    s->on_mail_macros(macros_of(ctx));
-    return reply(ctx, s->on_mail());
+    const policy::Decision d = s->at_mail(macros_of(ctx));
+    note_mta(*s);
+    return reply(ctx, d);
   });
 }
 
 sfsistat on_envrcpt(SMFICTX* ctx, char**) {
-  return guarded(ctx, "rcpt", true, [&](Session* s) {
-    s->on_mail_macros(macros_of(ctx));
-    return reply(ctx, s->on_rcpt());
-  });
+  return guarded(ctx, "rcpt", true,
+                 [&](Session* s) { return reply(ctx, s->at_rcpt(macros_of(ctx))); });
 }
 
 sfsistat on_eom(SMFICTX* ctx) {
-  return guarded(ctx, "eom", true, [&](Session* s) {
-    s->on_eom_macros(macros_of(ctx));
-    s->on_eom();
-    return SMFIS_CONTINUE;
-  });
+  return guarded(ctx, "eom", true,
+                 [&](Session* s) { return reply(ctx, s->at_end_of_message(macros_of(ctx))); });
 }
 
 sfsistat on_abort(SMFICTX* ctx) {
   return guarded(ctx, "abort", false, [&](Session* s) {
-    if (s != nullptr) s->on_abort();
+    if (s != nullptr) s->at_abort();
     return SMFIS_CONTINUE;
   });
 }

@@ -19,7 +19,13 @@ void append_hex(std::string& out, unsigned char c) {
   out += kHex[c & 0xf];
 }
 
-std::string_view or_none(std::string_view v) { return v.empty() ? "none" : v; }
+// A field whose absence is written "none": a value "none" is quoted so that it
+// reads as a value.
+std::string none_or_value(std::string_view v) {
+  if (v.empty()) return "none";
+  if (v == "none") return "\"none\"";
+  return escape_value(v);
+}
 
 // The length of the well-formed UTF-8 sequence (RFC 3629: no overlong forms, no
 // surrogates, nothing above U+10FFFF) that starts at s[i], or 0 if none does.
@@ -78,25 +84,28 @@ std::string escape_value(std::string_view value) {
 
 std::string format_log_line(const LogRecord& r) {
   std::string line = r.queue_id.empty() ? "NOQUEUE" : escape_value(r.queue_id);
-  auto field = [&line](std::string_view key, std::string_view value) {
+  auto text = [&line](std::string_view key, const std::string& written) {
     line += ' ';
     line += key;
     line += '=';
-    line += escape_value(value);
+    line += written;
+  };
+  auto field = [&](std::string_view key, std::string_view value) {
+    text(key, escape_value(value));
   };
   line += ':';
   field("action", r.action);
   if (!r.reason.empty()) field("reason", r.reason);
   field("client", r.client);
   field("source", r.source);
-  field("tls", r.tls);
-  if (r.tls != "none") {
-    field("cipher", or_none(r.cipher));
-    field("bits", or_none(r.bits));
+  text("tls", none_or_value(r.tls));
+  if (!r.tls.empty() || !r.cipher.empty() || !r.bits.empty()) {
+    text("cipher", none_or_value(r.cipher));
+    text("bits", none_or_value(r.bits));
   }
-  field("auth", or_none(r.auth));
+  text("auth", none_or_value(r.auth));
   if (!r.auth_user.empty()) field("auth_user", r.auth_user);
-  field("cert", or_none(r.cert_subject));
+  text("cert", none_or_value(r.cert_subject));
   if (!r.cert_issuer.empty()) field("cert_issuer", r.cert_issuer);
   if (!r.reply.empty()) field("reply", r.reply);
   if (r.credentials_exposed) field("credentials_exposed", "yes");
@@ -135,6 +144,10 @@ std::string csv_field(std::string_view value) {
     cleaned += ch;
     ++i;
   }
+  if (!cleaned.empty() &&
+      std::string_view("=+-@'").find(cleaned.front()) != std::string_view::npos) {
+    cleaned.insert(cleaned.begin(), '\'');
+  }
   return quote ? "\"" + cleaned + "\"" : cleaned;
 }
 
@@ -150,8 +163,9 @@ std::string format_csv_row(const LogRecord& r, std::time_t when) {
   std::strftime(stamp.data(), stamp.size(), "%Y-%m-%dT%H:%M:%SZ", &utc);
 
   std::string row = stamp.data();
+  const std::string_view tls = r.tls.empty() ? std::string_view("none") : r.tls;
   for (const std::string_view v :
-       {r.queue_id, r.client, r.source, r.action, r.reason, r.tls, r.cipher, r.bits, r.cert_subject,
+       {r.queue_id, r.client, r.source, r.action, r.reason, tls, r.cipher, r.bits, r.cert_subject,
         r.cert_issuer, r.auth, r.auth_user,
         std::string_view(r.credentials_exposed ? "yes" : "no")}) {
     row += ',';

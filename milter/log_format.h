@@ -15,7 +15,9 @@ struct LogRecord {
   std::string_view reason;    // empty for an accepted session
   std::string_view client;    // address or "unknown"
   std::string_view source;
-  std::string_view tls;  // protocol, "none" or "unknown"
+  // The protocol; what the MTA sent in {tls_version} if it is not one tlsgate
+  // knows (judged as no TLS); empty: none sent.
+  std::string_view tls;
   std::string_view cipher;
   std::string_view bits;
   std::string_view auth;  // mechanism or empty
@@ -38,12 +40,17 @@ inline constexpr std::size_t kMaxLoggedValue = 256;
 std::string escape_value(std::string_view value);
 
 // "QUEUEID: action=... reason=... client=... source=... tls=... ..." (design §4).
+// tls, cipher, bits, auth and cert are "none" when empty; a value that is the
+// word "none" itself is quoted (cert="none"), so that it never reads as absent.
 std::string format_log_line(const LogRecord& r);
 
 // RFC 4180 field: quoted when it holds a comma, quote or space; quotes doubled;
 // control characters (C0, DEL, C1) and bytes that are not well-formed UTF-8
 // written as \xNN, a backslash as \\: a record never spans lines, the file is
 // always valid UTF-8, and the escapes can be undone. Never cut.
+// A field that starts with = + - @ (or ') gets a leading ': a spreadsheet then
+// shows it as text instead of running it as a formula (OWASP's CSV injection
+// advice); a reader drops one leading ' to get the value back.
 std::string csv_field(std::string_view value);
 std::string csv_header();
 std::string format_csv_row(const LogRecord& r, std::time_t when);

@@ -36,12 +36,13 @@ Enforces TLS rules per client netblock for Postfix and Sendmail (a milter).
       --explain ADDR  show the source governing ADDR (an IPv4/IPv6 address, or
                       "unknown"), the merged rules with the origin of each value,
                       and the decision for the session described by:
-      --tls-version V   TLSv1, TLSv1.1, TLSv1.2, TLSv1.3 (none: plaintext)
+      --tls-version V   TLSv1, TLSv1.1, TLSv1.2, TLSv1.3 (none, or no option: plaintext;
+                        any other text is judged as no TLS, as from an MTA)
       --cipher NAME     OpenSSL cipher name, e.g. ECDHE-RSA-AES256-GCM-SHA384
       --bits N          cipher key size
       --auth MECH       SASL mechanism the client authenticated with
-      --cert-verified   the MTA verified a client certificate
-      --cert-subject S, --cert-issuer I   that certificate's subject and issuer
+      --cert-verified   the MTA verified the client certificate named by
+      --cert-subject S, --cert-issuer I   its subject's and issuer's CN
   -f, --foreground    run in the foreground, also log to stderr
   -p, --socket SPEC   override [milter] socket
   -V, --version       print the version
@@ -59,8 +60,7 @@ struct Options {
   std::string config = kDefaultConfig;
   bool check = false;
   std::optional<std::string> explain_address;
-  policy::MacroValues macros;
-  bool cert_verified = false;
+  policy::FactText facts;
   bool foreground = false;
   std::optional<std::string> socket;
 };
@@ -103,11 +103,13 @@ int run_explain(const Options& o) {
     client = policy::Address::parse(*o.explain_address);
     if (!client) return usage_error("--explain: '" + *o.explain_address + "' is not an IP address");
   }
+  if (o.facts.cert_verified && o.facts.cert_subject.empty() && o.facts.cert_issuer.empty()) {
+    // The daemon counts a certificate only when the MTA names it.
+    return usage_error("--cert-verified needs --cert-subject or --cert-issuer");
+  }
   const auto loaded = policy::load_policy(o.config, {.keep_netblocks = true});
   if (!loaded.policy) return print_errors(loaded.errors);
-  policy::SessionFacts facts = policy::facts_from_macros(o.macros);
-  facts.cert_verified = o.cert_verified && facts.tls_active;
-  std::cout << policy::explain(*loaded.policy, client, facts);
+  std::cout << policy::explain(*loaded.policy, client, policy::parse_facts(o.facts));
   return kOk;
 }
 
@@ -142,13 +144,13 @@ int main(int argc, char** argv) {
       case 'V': std::cout << "tlsgate " << kVersion << "\n"; return kOk;
       case 'h': std::cout << kUsageText; return kOk;
       case kExplain: o.explain_address = optarg; break;
-      case kTlsVersion: o.macros.tls_version = optarg; break;
-      case kCipher: o.macros.cipher = optarg; break;
-      case kBits: o.macros.cipher_bits = optarg; break;
-      case kAuth: o.macros.auth_type = optarg; break;
-      case kCertVerified: o.cert_verified = true; break;
-      case kSubject: o.macros.cert_subject = optarg; break;
-      case kIssuer: o.macros.cert_issuer = optarg; break;
+      case kTlsVersion: o.facts.tls_version = optarg; break;
+      case kCipher: o.facts.cipher = optarg; break;
+      case kBits: o.facts.cipher_bits = optarg; break;
+      case kAuth: o.facts.auth_type = optarg; break;
+      case kCertVerified: o.facts.cert_verified = true; break;
+      case kSubject: o.facts.cert_subject = optarg; break;
+      case kIssuer: o.facts.cert_issuer = optarg; break;
       case ':': return usage_error(std::string("option needs a value: ") + argv[optind - 1]);
       default: return usage_error(std::string("unknown option: ") + argv[optind - 1]);
     }

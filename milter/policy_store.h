@@ -8,6 +8,7 @@
 
 #include "milter/accounting.h"
 #include "milter/cipher_child.h"
+#include "milter/logger.h"
 #include "policy/loader.h"
 #include "policy/policy.h"
 
@@ -38,7 +39,7 @@ class PolicyStore {
   std::string config_path_;
   bool foreground_;
   std::atomic<std::shared_ptr<const policy::Policy>> current_;
-  Accounting accounting_;
+  Accounting accounting_{[](const std::string& problem) { log(Severity::error, problem); }};
 };
 
 }  // namespace tlsgate::milter

@@ -5,77 +5,114 @@
 namespace tlsgate::milter {
 namespace {
 
-std::string get_or_empty(const MacroGetter& get, const char* name) {
-  const char* v = get(name);
+std::string value_of(const MacroLookup& macros, const char* name) {
+  const char* v = macros(name);
   return v == nullptr ? std::string() : std::string(v);
+}
+
+std::optional<std::string> optional_value_of(const MacroLookup& macros, const char* name) {
+  const char* v = macros(name);
+  if (v == nullptr) return std::nullopt;
+  return std::string(v);
 }
 
 }  // namespace
 
 Session::Session(std::shared_ptr<const policy::Policy> policy,
-                 std::optional<policy::Address> client, DecisionSink sink)
+                 std::optional<policy::Address> client, DecisionSink sink, bool macro_lists_taken)
     : policy_(std::move(policy)),
       rule_(&policy_->rule_for(client)),
       client_text_(client ? client->to_string() : "unknown"),
-      sink_(std::move(sink)) {}
+      sink_(std::move(sink)),
+      macro_lists_taken_(macro_lists_taken) {}
 
-void Session::on_connect_macros(const MacroGetter& get) {
-  // Postfix sends {cert_subject}/{cert_issuer} only for a certificate it
-  // verified; Sendmail sends them always and says in {verify}.
-  mta_is_postfix_ = get_or_empty(get, "v").starts_with("Postfix");
+bool Session::tls_active() const {
+  return policy::parse_tls_version(macros_.tls_version).has_value();
 }
 
-void Session::read_tls_macros(const MacroGetter& get) {
-  macros_.tls_version = get_or_empty(get, "{tls_version}");
-  macros_.cipher = get_or_empty(get, "{cipher}");
-  macros_.cipher_bits = get_or_empty(get, "{cipher_bits}");
-  if (mta_is_postfix_) {
-    macros_.cert_subject = get_or_empty(get, "{cert_subject}");
-    macros_.cert_issuer = get_or_empty(get, "{cert_issuer}");
-  } else {
-    // Sendmail: the CNs, as Postfix gives them, so that one client_cert_issuer
-    // and one log line serve both MTAs; xtext-encoded ("tlsgate+20test+20CA").
-    // {cert_subject}/{cert_issuer} hold the full DNs ("/O=.../CN=...").
-    macros_.cert_subject = policy::xtext_decode(get_or_empty(get, "{cn_subject}"));
-    macros_.cert_issuer = policy::xtext_decode(get_or_empty(get, "{cn_issuer}"));
+policy::Mta Session::mta() const {
+  const policy::Mta configured = policy_->milter().mta;
+  if (configured != policy::Mta::automatic) return configured;
+  // Under TLS Sendmail always has {verify}; Postfix never sends it. Otherwise the
+  // name in `v` (Postfix's default milter_macro_v); anything else is taken for
+  // Sendmail, the stricter reading (a certificate needs {verify}=OK).
+  if (macro_lists_taken_ && tls_active()) {
+    return macros_.verify ? policy::Mta::sendmail : policy::Mta::postfix;
   }
-  macros_.verify = get_or_empty(get, "{verify}");
+  return mta_name_.starts_with("Postfix") ? policy::Mta::postfix : policy::Mta::sendmail;
 }
 
-void Session::observe_auth(policy::AuthHistory::Stage stage) {
-  // Postfix forgets an AUTH at STARTTLS: what it reports is current.
-  if (mta_is_postfix_) return;
-  auth_history_.observe(stage, facts().tls_active, !macros_.auth_type.empty());
+std::string Session::mta_evidence() const {
+  if (policy_->milter().mta != policy::Mta::automatic) return "[milter] mta";
+  if (macro_lists_taken_ && tls_active()) {
+    return macros_.verify ? "{verify} sent under TLS" : "no {verify} under TLS";
+  }
+  return "v=\"" + mta_name_ + "\"";
 }
 
-void Session::on_tls_macros(const MacroGetter& get) {
-  read_tls_macros(get);
-  macros_.auth_type = get_or_empty(get, "{auth_type}");
-  observe_auth(policy::AuthHistory::Stage::helo);
+void Session::at_connect(const MacroLookup& macros) { mta_name_ = value_of(macros, "v"); }
+
+void Session::read_tls_macros(const MacroLookup& macros) {
+  macros_.tls_version = value_of(macros, "{tls_version}");
+  macros_.cipher = value_of(macros, "{cipher}");
+  macros_.cipher_bits = value_of(macros, "{cipher_bits}");
+  macros_.cert_subject = value_of(macros, "{cert_subject}");
+  macros_.cert_issuer = value_of(macros, "{cert_issuer}");
+  macros_.cn_subject = value_of(macros, "{cn_subject}");
+  macros_.cn_issuer = value_of(macros, "{cn_issuer}");
+  macros_.verify = optional_value_of(macros, "{verify}");
+  if (mta() == policy::Mta::postfix) {
+    // Postfix sends the CNs, and only for a certificate it verified.
+    cert_subject_ = macros_.cert_subject;
+    cert_issuer_ = macros_.cert_issuer;
+    cert_verified_ = true;
+  } else {
+    // Sendmail: the CNs, as Postfix gives them, so that one client_cert_issuer and
+    // one log line serve both MTAs; xtext-encoded ("tlsgate+20test+20CA"). Sendmail
+    // sends them for any certificate and says in {verify} whether it verified it.
+    cert_subject_ = policy::xtext_decode(macros_.cn_subject);
+    cert_issuer_ = policy::xtext_decode(macros_.cn_issuer);
+    cert_verified_ = macros_.verify == "OK";
+  }
 }
 
-void Session::on_mail_macros(const MacroGetter& get) {
-  read_tls_macros(get);
-  macros_.auth_type = get_or_empty(get, "{auth_type}");
-  macros_.auth_authen = get_or_empty(get, "{auth_authen}");
-  if (const char* id = get("{i}")) queue_id_ = id;
-  observe_auth(policy::AuthHistory::Stage::mail);
+void Session::at_helo(const MacroLookup& macros) {
+  read_tls_macros(macros);
+  // HELO's {auth_type} is this stage's own: the connect stage has none to fall back on.
+  macros_.auth_type = value_of(macros, "{auth_type}");
+  macros_.auth_authen.clear();
+  auth_history_.at_helo(tls_active(), macros_.auth_type);
 }
 
-void Session::on_eom_macros(const MacroGetter& get) {
-  if (const char* id = get("{i}")) queue_id_ = id;
+void Session::read_transaction_macros(const MacroLookup& macros) {
+  read_tls_macros(macros);
+  // libmilter answers a macro the MAIL stage lacks with the HELO stage's value: an
+  // {auth_type} from a plaintext EHLO that Postfix forgot at STARTTLS would pass for
+  // a current AUTH. {auth_authen} is asked for at MAIL only, so an {auth_type}
+  // counts only beside it.
+  macros_.auth_authen = value_of(macros, "{auth_authen}");
+  macros_.auth_type = macros_.auth_authen.empty() ? std::string() : value_of(macros, "{auth_type}");
+  if (const char* id = macros("{i}")) queue_id_ = id;
+  auth_history_.at_mail(tls_active(), macros_.auth_type);
 }
 
 policy::SessionFacts Session::facts() const {
-  const policy::MacroValues m{macros_.tls_version,  macros_.cipher,      macros_.cipher_bits,
-                              macros_.cert_subject, macros_.cert_issuer, macros_.verify,
-                              macros_.auth_type};
-  policy::SessionFacts f = policy::facts_from_macros(m, mta_is_postfix_);
-  f.auth_before_tls = auth_history_.auth_before_tls();
+  policy::FactText text;
+  text.tls_version = macros_.tls_version;
+  text.cipher = macros_.cipher;
+  text.cipher_bits = macros_.cipher_bits;
+  text.cert_subject = cert_subject_;
+  text.cert_issuer = cert_issuer_;
+  text.cert_verified = cert_verified_;
+  text.auth_type = macros_.auth_type;
+  policy::SessionFacts f = policy::parse_facts(text);
+  // Postfix forgets an AUTH at STARTTLS: what it reports is current.
+  f.auth_before_tls = mta() != policy::Mta::postfix && auth_history_.auth_before_tls();
+  f.secret_sent_in_clear_earlier = auth_history_.secret_sent_in_clear();
   return f;
 }
 
-LogRecord Session::record(const policy::Decision& d, const std::string& reply) const {
+void Session::log(Severity severity, const policy::Decision& d) const {
   const policy::SessionFacts f = facts();
   LogRecord r;
   r.queue_id = queue_id_;
@@ -83,68 +120,64 @@ LogRecord Session::record(const policy::Decision& d, const std::string& reply) c
   r.reason = d.refused() ? policy::reason_name(d.reason) : std::string_view();
   r.client = client_text_;
   r.source = rule_->source;
-  r.tls = !f.tls_active   ? "none"
-          : f.tls_version ? policy::tls_version_name(*f.tls_version)
-                          : "unknown";
+  r.tls = f.tls_version ? policy::tls_version_name(*f.tls_version) : f.tls_reported;
   r.cipher = macros_.cipher;
   r.bits = macros_.cipher_bits;
   r.auth = macros_.auth_type;
   r.auth_user = macros_.auth_type.empty() ? std::string_view() : macros_.auth_authen;
   if (f.cert_verified) {
-    r.cert_subject = macros_.cert_subject;
-    r.cert_issuer = macros_.cert_issuer;
+    r.cert_subject = f.cert_subject;
+    r.cert_issuer = f.cert_issuer;
+  }
+  std::string reply;
+  if (d.verdict != policy::Verdict::accept) {
+    reply =
+        std::to_string(d.smtp_code) + " " + std::string(d.status_code) + " " + std::string(d.text);
   }
   r.reply = reply;
   r.credentials_exposed = d.credentials_exposed;
-  return r;
+  sink_(severity, r);
 }
 
-Outcome Session::decide_and_log() {
+policy::Decision Session::decide_and_log() {
   const policy::Decision d = policy::decide(*rule_, facts());
-  last_decision_ = d;
-  decided_on_ = macros_;
-  if (!d.refused() || d.would_reject) {
-    transaction_accepted_ = true;
-    // An accepted message is logged at EOM, with its queue id; a would-reject now.
-    if (d.would_reject) sink_(Severity::warning, record(d, {}));
-    return {};
-  }
-  transaction_accepted_ = false;
-  Outcome o;
-  o.step = d.verdict == policy::Verdict::tempfail ? Outcome::Step::tempfail : Outcome::Step::reject;
-  o.code = std::to_string(d.smtp_code);
-  o.status = std::string(d.status_code);
-  o.text = std::string(d.text);
+  decided_ = {macros_, d};
   // An exposed password is a warning whatever the verdict: it must be changed.
-  sink_(d.credentials_exposed ? Severity::warning : Severity::notice,
-        record(d, o.code + " " + o.status + " " + o.text));
-  return o;
+  if (d.would_reject) {
+    log(Severity::warning, d);  // the message itself is logged at end of message
+  } else if (d.refused()) {
+    log(d.credentials_exposed ? Severity::warning : Severity::notice, d);
+  }
+  return d;
 }
 
-Outcome Session::on_mail() {
-  decided_on_.reset();
+policy::Decision Session::at_mail(const MacroLookup& macros) {
+  read_transaction_macros(macros);
   return decide_and_log();
 }
 
-Outcome Session::on_rcpt() {
-  if (decided_on_ && *decided_on_ == macros_) return {};
+policy::Decision Session::at_rcpt(const MacroLookup& macros) {
+  read_transaction_macros(macros);
+  if (decided_ && decided_->first == macros_) return decided_->second;
   return decide_and_log();
 }
 
-void Session::on_eom() {
-  if (!transaction_accepted_) return;
-  policy::Decision accepted = last_decision_;
+policy::Decision Session::at_end_of_message(const MacroLookup& macros) {
+  if (const char* id = macros("{i}")) queue_id_ = id;
+  if (!decided_) decide_and_log();  // no MAIL seen: judge the message on what is known
+  const policy::Decision d = decided_->second;
+  if (d.refused() && !d.would_reject) return d;  // an MTA that went on after a refusal
+  policy::Decision accepted = d;
   accepted.would_reject = false;  // the message itself was accepted
   accepted.verdict = policy::Verdict::accept;
   accepted.reason = policy::Reason::none;
-  sink_(accepted.credentials_exposed ? Severity::warning : Severity::info, record(accepted, {}));
-  transaction_accepted_ = false;
-  queue_id_.clear();
+  log(accepted.credentials_exposed ? Severity::warning : Severity::info, accepted);
+  at_abort();
+  return accepted;
 }
 
-void Session::on_abort() {
-  transaction_accepted_ = false;
-  decided_on_.reset();
+void Session::at_abort() {
+  decided_.reset();
   queue_id_.clear();
 }
 

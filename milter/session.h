@@ -1,6 +1,7 @@
 // One SMTP session as the milter sees it: the client, the macros the MTA sent so
 // far, the policy snapshot taken at connect, and the decisions made. No libmilter
-// here: the callbacks feed it macro values and turn its outcomes into replies.
+// here: the callbacks hand it each stage's macros and turn its decisions into
+// replies.
 #pragma once
 
 #include <functional>
@@ -12,12 +13,13 @@
 #include "milter/logger.h"
 #include "policy/address.h"
 #include "policy/decision.h"
+#include "policy/facts.h"
 #include "policy/policy.h"
 
 namespace tlsgate::milter {
 
-// Returns a macro's value, or nullptr when the MTA did not send it.
-using MacroGetter = std::function<const char*(const char* name)>;
+// A macro's value at the current stage, or nullptr when the MTA did not send it.
+using MacroLookup = std::function<const char*(const char* name)>;
 
 // Where decisions go: syslog and the accounting file in the daemon.
 using DecisionSink = std::function<void(Severity, const LogRecord&)>;
@@ -25,8 +27,8 @@ using DecisionSink = std::function<void(Severity, const LogRecord&)>;
 // The macros tlsgate asks for at each stage (smfi_setsymlist). Each list
 // replaces the MTA's own list for that stage, so each names all it needs.
 // {cert_subject}/{cert_issuer} are the certificate's CNs on Postfix; Sendmail
-// sends its full DNs there and the CNs in {cn_subject}/{cn_issuer}. An MTA
-// leaves out what it does not know.
+// sends its full DNs there, the CNs in {cn_subject}/{cn_issuer} and says in
+// {verify} whether it verified them. An MTA leaves out what it does not know.
 inline constexpr const char* kConnectMacros = "{daemon_name} v";
 // {auth_type} at HELO tells an AUTH made before STARTTLS (policy::AuthHistory).
 inline constexpr const char* kHeloMacros =
@@ -37,56 +39,61 @@ inline constexpr const char* kMailMacros =
     "{cn_issuer} {verify} {auth_type} {auth_authen} {i}";
 inline constexpr const char* kEomMacros = "{i}";
 
-struct Outcome {
-  enum class Step { proceed, reject, tempfail } step = Step::proceed;
-  std::string code;    // "530"
-  std::string status;  // "5.7.0"
-  std::string text;
-};
-
 class Session {
  public:
+  // `macro_lists_taken`: the MTA accepted tlsgate's macro lists, so a macro it
+  // leaves out is one it does not have (which is how Postfix is told from Sendmail:
+  // Sendmail always has {verify} under TLS, Postfix never).
   Session(std::shared_ptr<const policy::Policy> policy, std::optional<policy::Address> client,
-          DecisionSink sink);
+          DecisionSink sink, bool macro_lists_taken = true);
 
-  void on_connect_macros(const MacroGetter& get);
-  // HELO (on_tls_macros), MAIL and RCPT: every TLS and AUTH macro is (re)read;
-  // one the MTA no longer sends is cleared.
-  void on_tls_macros(const MacroGetter& get);
-  void on_mail_macros(const MacroGetter& get);
-  void on_eom_macros(const MacroGetter& get);
-
-  Outcome on_mail();
-  Outcome on_rcpt();  // decides again only if the facts changed since MAIL
-  void on_eom();      // logs the accepted message
-  void on_abort();    // the transaction ended without a message
+  void at_connect(const MacroLookup& macros);
+  void at_helo(const MacroLookup& macros);
+  // MAIL decides for the transaction; RCPT decides again only if the facts changed
+  // (the same facts give the same answer, a refusal included); end of message logs
+  // the accepted message, or refuses it again if its facts were refused.
+  policy::Decision at_mail(const MacroLookup& macros);
+  policy::Decision at_rcpt(const MacroLookup& macros);
+  policy::Decision at_end_of_message(const MacroLookup& macros);
+  void at_abort();  // the transaction ended without a message
 
   const policy::Rule& rule() const { return *rule_; }
+  // The MTA as far as this session shows it, and what showed it.
+  policy::Mta mta() const;
+  std::string mta_evidence() const;
 
  private:
+  // Every macro tlsgate reads, as the MTA last sent it.
   struct Macros {
-    std::string tls_version, cipher, cipher_bits, cert_subject, cert_issuer, verify;
+    std::string tls_version, cipher, cipher_bits;
+    std::string cert_subject, cert_issuer;  // Postfix: CNs of a verified certificate
+    std::string cn_subject, cn_issuer;      // Sendmail: CNs, xtext-encoded
+    std::optional<std::string> verify;      // Sendmail: "OK" for a verified certificate
     std::string auth_type, auth_authen;
     bool operator==(const Macros&) const = default;
   };
 
-  void read_tls_macros(const MacroGetter& get);
-  void observe_auth(policy::AuthHistory::Stage stage);
-  policy::SessionFacts facts() const;
-  Outcome decide_and_log();
-  LogRecord record(const policy::Decision& d, const std::string& reply) const;
+  void read_tls_macros(const MacroLookup& macros);
+  void read_transaction_macros(const MacroLookup& macros);
+  bool tls_active() const;
+  policy::SessionFacts facts() const;  // views into this session's strings
+  policy::Decision decide_and_log();
+  void log(Severity severity, const policy::Decision& d) const;
 
   std::shared_ptr<const policy::Policy> policy_;  // the snapshot taken at connect
   const policy::Rule* rule_;
   std::string client_text_;
   DecisionSink sink_;
-  bool mta_is_postfix_ = false;
+  bool macro_lists_taken_;
+  std::string mta_name_;  // the `v` macro
   Macros macros_;
-  policy::AuthHistory auth_history_;  // only for an MTA that keeps AUTH over STARTTLS
+  // The client certificate as the MTA's kind reports it (CNs, decoded), after each read.
+  std::string cert_subject_, cert_issuer_;
+  bool cert_verified_ = false;
+  policy::AuthHistory auth_history_;
   std::string queue_id_;
-  std::optional<Macros> decided_on_;  // the facts of this transaction's decision
-  bool transaction_accepted_ = false;
-  policy::Decision last_decision_;
+  // This transaction's last decision and the macros it was made on.
+  std::optional<std::pair<Macros, policy::Decision>> decided_;
 };
 
 }  // namespace tlsgate::milter

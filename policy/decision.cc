@@ -5,7 +5,8 @@
 namespace tlsgate::policy {
 namespace {
 
-struct Reply {
+// What each reason answers, and its name in logs.
+struct ReasonEntry {
   Reason reason;
   std::string_view name;
   int reject_code;
@@ -17,7 +18,7 @@ struct Reply {
 
 // RFC 3207 (530 5.7.0 for a missing STARTTLS), RFC 4954 (5.7.10 encryption
 // needed for the mechanism), RFC 3463/5248 (5.7.0 security policy).
-constexpr std::array<Reply, 7> kReplies{{
+constexpr std::array<ReasonEntry, 7> kReasons{{
     {Reason::plaintext_auth, "plaintext_auth", 530, "5.7.10", 450, "4.7.10",
      "Encryption needed for PLAIN/LOGIN authentication"},
     {Reason::auth_before_starttls, "auth_before_starttls", 530, "5.7.10", 450, "4.7.10",
@@ -34,16 +35,17 @@ constexpr std::array<Reply, 7> kReplies{{
      "A trusted client certificate is required"},
 }};
 
-const Reply* reply_for(Reason r) {
-  for (const Reply& reply : kReplies) {
-    if (reply.reason == r) return &reply;
+const ReasonEntry* entry_for(Reason r) {
+  for (const ReasonEntry& entry : kReasons) {
+    if (entry.reason == r) return &entry;
   }
   return nullptr;
 }
 
 bool cipher_allowed(const Rule& rule, const SessionFacts& f) {
   if (!f.tls_version) {
-    // Without a known version we cannot tell which list applies: any list refuses.
+    // parse_facts never gives TLS without a version; facts made by hand might:
+    // without a known version no list can be shown to apply, so any list refuses.
     return !rule.ciphers && !rule.tls13_ciphersuites;
   }
   const auto& allowed =
@@ -60,8 +62,7 @@ bool cert_acceptable(const Rule& rule, const SessionFacts& f) {
 Reason first_failure(const Rule& rule, const SessionFacts& f) {
   const bool authenticated = !f.auth_mechanism.empty();
   const bool auth_in_clear = authenticated && (!f.tls_active || f.auth_before_tls);
-  const bool plaintext_mechanism = is_plaintext_mechanism(f.auth_mechanism);
-  if (auth_in_clear && plaintext_mechanism && !rule.allow_unencrypted_plain_auth) {
+  if (auth_in_clear && sends_secret(f.auth_mechanism) && !rule.allow_unencrypted_plain_auth) {
     return Reason::plaintext_auth;
   }
   if (auth_in_clear && rule.require_starttls_before_auth) {
@@ -86,10 +87,11 @@ Reason first_failure(const Rule& rule, const SessionFacts& f) {
 
 Decision decide(const Rule& rule, const SessionFacts& facts) {
   Decision d;
+  const bool auth_in_clear = !facts.tls_active || facts.auth_before_tls;
   d.credentials_exposed =
-      (!facts.tls_active || facts.auth_before_tls) && is_plaintext_mechanism(facts.auth_mechanism);
+      (auth_in_clear && sends_secret(facts.auth_mechanism)) || facts.secret_sent_in_clear_earlier;
   d.reason = first_failure(rule, facts);
-  const Reply* reply = reply_for(d.reason);
+  const ReasonEntry* reply = entry_for(d.reason);
   if (reply == nullptr) return d;
 
   const bool tempfail = rule.action == Action::tempfail;
@@ -105,8 +107,8 @@ Decision decide(const Rule& rule, const SessionFacts& facts) {
 }
 
 std::string_view reason_name(Reason r) {
-  const Reply* reply = reply_for(r);
-  return reply == nullptr ? "none" : reply->name;
+  const ReasonEntry* entry = entry_for(r);
+  return entry == nullptr ? "none" : entry->name;
 }
 
 std::string_view action_name(const Decision& d) {

@@ -28,7 +28,8 @@ struct Decision {
   // Monitor mode turned a refusal into an accept; the reply below is what
   // enforce mode would have answered.
   bool would_reject = false;
-  // A PLAIN/LOGIN password crossed a plaintext session, whatever the verdict.
+  // A password or bearer token crossed the network in clear in this session
+  // (sends_secret()), whatever the verdict.
   bool credentials_exposed = false;
   int smtp_code = 0;             // 0 when nothing is refused
   std::string_view status_code;  // RFC 3463 enhanced status, e.g. "5.7.0"

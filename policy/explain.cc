@@ -56,10 +56,12 @@ std::string explain(const Policy& policy, const std::optional<Address>& client,
   }
 
   out << "session: tls="
-      << (!facts.tls_active   ? std::string("none")
-          : facts.tls_version ? std::string(tls_version_name(*facts.tls_version))
-                              : std::string("unknown"))
-      << " cipher=" << or_none(facts.cipher) << " bits="
+      << (facts.tls_version ? std::string(tls_version_name(*facts.tls_version))
+                            : std::string("none"));
+  if (!facts.tls_version && !facts.tls_reported.empty() && facts.tls_reported != "none") {
+    out << " (\"" << facts.tls_reported << "\" is not a TLS version: judged as no TLS)";
+  }
+  out << " cipher=" << or_none(facts.cipher) << " bits="
       << (facts.cipher_bits  ? std::to_string(*facts.cipher_bits)
           : facts.tls_active ? std::string("unknown")
                              : std::string("none"))

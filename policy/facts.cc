@@ -1,27 +1,43 @@
 #include "policy/facts.h"
 
-#include <strings.h>
+#include <algorithm>
+#include <array>
+#include <cctype>
 
 namespace tlsgate::policy {
-namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+std::string mechanism_family(std::string_view mechanism) {
+  std::string family(mechanism);
+  std::transform(family.begin(), family.end(), family.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  // Every "-PLUS": one more than Cyrus strips errs on the side of a refusal.
+  while (family.size() > 5 && family.ends_with("-PLUS")) family.resize(family.size() - 5);
+  return family;
 }
 
-}  // namespace
-
-bool is_plaintext_mechanism(std::string_view mechanism) {
-  return iequals(mechanism, "PLAIN") || iequals(mechanism, "LOGIN");
+bool sends_secret(std::string_view mechanism) {
+  static constexpr std::array<std::string_view, 4> kSecretBearing{"PLAIN", "LOGIN", "XOAUTH2",
+                                                                  "OAUTHBEARER"};
+  const std::string family = mechanism_family(mechanism);
+  return std::find(kSecretBearing.begin(), kSecretBearing.end(), family) != kSecretBearing.end();
 }
 
-void AuthHistory::observe(Stage stage, bool tls_active, bool authenticated) {
-  if (!authenticated) {
+void AuthHistory::observe(bool tls_active, std::string_view auth_type, bool helo) {
+  if (auth_type.empty()) {
     auth_before_tls_ = false;
-  } else if (!tls_active || (stage == Stage::helo && !tls_seen_)) {
+  } else if (!tls_active || !tls_helo_seen_) {
     auth_before_tls_ = true;
   }
-  tls_seen_ = tls_seen_ || tls_active;
+  if (!auth_type.empty() && !tls_active && sends_secret(auth_type)) secret_sent_in_clear_ = true;
+  if (helo && tls_active) tls_helo_seen_ = true;
+}
+
+void AuthHistory::at_helo(bool tls_active, std::string_view auth_type) {
+  observe(tls_active, auth_type, true);
+}
+
+void AuthHistory::at_mail(bool tls_active, std::string_view auth_type) {
+  observe(tls_active, auth_type, false);
 }
 
 std::string xtext_decode(std::string_view text) {
@@ -44,19 +60,20 @@ std::string xtext_decode(std::string_view text) {
   return out;
 }
 
-SessionFacts facts_from_macros(const MacroValues& m, bool cert_verified_by_mta) {
+SessionFacts parse_facts(const FactText& t) {
   SessionFacts f;
-  f.tls_active = !m.tls_version.empty() || !m.cipher.empty() || !m.cipher_bits.empty();
+  f.tls_reported = t.tls_version;
+  f.tls_version = parse_tls_version(t.tls_version);
+  f.tls_active = f.tls_version.has_value();
+  f.cipher = t.cipher;
+  f.cipher_bits = parse_cipher_bits(t.cipher_bits);
   if (f.tls_active) {
-    f.tls_version = parse_tls_version(m.tls_version);
-    f.cipher = m.cipher;
-    f.cipher_bits = parse_cipher_bits(m.cipher_bits);
-    f.cert_subject = m.cert_subject;
-    f.cert_issuer = m.cert_issuer;
-    const bool has_cert = !m.cert_subject.empty() || !m.cert_issuer.empty();
-    f.cert_verified = has_cert && (cert_verified_by_mta || m.verify == "OK");
+    f.cert_subject = t.cert_subject;
+    f.cert_issuer = t.cert_issuer;
+    const bool has_cert = !t.cert_subject.empty() || !t.cert_issuer.empty();
+    f.cert_verified = has_cert && t.cert_verified;
   }
-  f.auth_mechanism = m.auth_type;
+  f.auth_mechanism = t.auth_type;
   return f;
 }
 

@@ -395,6 +395,11 @@ std::shared_ptr<const Policy> PolicyBuilder::build() {
     if (const Setting* set = s.get("mode")) {
       m.mode = set->value == "monitor" ? Mode::monitor : Mode::enforce;
     }
+    if (const Setting* set = s.get("mta")) {
+      m.mta = set->value == "postfix"    ? Mta::postfix
+              : set->value == "sendmail" ? Mta::sendmail
+                                         : Mta::automatic;
+    }
     if (!m.accounting_file.empty()) m.accounting_file = resolve_path(m.accounting_file);
   }
   return policy;

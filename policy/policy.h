@@ -13,12 +13,18 @@
 
 namespace tlsgate::policy {
 
+// Which MTA calls the milter: it changes how certificate macros are read (Postfix
+// reports only certificates it verified; Sendmail says so in {verify}) and whether
+// an AUTH can outlive STARTTLS (Sendmail keeps it). auto: recognised per session.
+enum class Mta { automatic, postfix, sendmail };
+
 struct MilterSettings {
   std::string socket = "inet:8891@127.0.0.1";
   unsigned socket_mode = 0660;
   std::string user;
   std::string group;
   Mode mode = Mode::enforce;
+  Mta mta = Mta::automatic;
   std::string syslog_facility = "mail";
   std::string syslog_ident = "tlsgate";
   std::string accounting_file;

@@ -22,6 +22,8 @@ constexpr std::array kKeys{
     KeySpec{milter, "group", text, "", "group to run as, and group of a unix socket"},
     KeySpec{milter, "mode", ValueType::mode, "enforce",
             "enforce, or monitor (log would-reject, accept); the default for every source"},
+    KeySpec{milter, "mta", ValueType::mta, "auto",
+            "the MTA that calls tlsgate: auto (recognised per session), postfix or sendmail"},
     KeySpec{milter, "syslog_facility", facility, "mail", "syslog facility"},
     KeySpec{milter, "syslog_ident", text, "tlsgate", "syslog identity"},
     KeySpec{milter, "accounting_file", path, "", "CSV file with one row per decision"},
@@ -128,6 +130,9 @@ std::optional<std::string> check_value(const KeySpec& key, std::string_view valu
     case mode:
       if (value == "enforce" || value == "monitor") return std::nullopt;
       return quoted + " is not enforce or monitor";
+    case ValueType::mta:
+      if (value == "auto" || value == "postfix" || value == "sendmail") return std::nullopt;
+      return quoted + " is not auto, postfix or sendmail";
     case facility:
       if (one_of(kFacilities, value)) return std::nullopt;
       return quoted + " is not a syslog facility (mail, daemon, user, auth, local0-local7)";

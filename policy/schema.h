@@ -24,6 +24,7 @@ enum class ValueType {
   socket,        // inet:PORT@ADDR, inet6:PORT@ADDR, unix:PATH (local:PATH)
   file_mode,     // octal, e.g. 0660
   facility,      // syslog facility name
+  mta,           // auto, postfix, sendmail
 };
 
 struct KeySpec {

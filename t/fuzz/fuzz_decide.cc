@@ -1,14 +1,19 @@
-// Fuzz target: MTA macro values -> facts_from_macros -> decide(), and the same values
-// through a milter Session (macro caching, MAIL/RCPT/EOM, the records it logs).
+// Fuzz target: MTA macro values -> parse_facts -> decide(), and the same values
+// through a milter Session, in any order of SMTP stages (macro caching, the AUTH
+// history, MAIL/RCPT/EOM, the records it logs).
 //
 // Input: lines. Line 1 is the rule, space-separated words: starttls, nobefore (no
 // require_starttls_before_auth), plain (allow_unencrypted_plain_auth), cert, tempfail,
 // monitor, min=VERSION, bits=N, ciphers=K, tls13=K (K picks a prepared cipher set),
-// issuer=TEXT, subject=TEXT, postfix (the MTA vouches for certificates), change (the
-// AUTH macros change between MAIL and RCPT). Then one macro a line: {tls_version},
-// {cipher}, {cipher_bits}, {cert_subject}, {cert_issuer}, {verify}, {auth_type},
-// {auth_authen}, v, {i}, and the client address. \n \r \t \\ \xNN escapes are read;
-// a value stops at a NUL byte, as a C string from libmilter does.
+// issuer=TEXT, subject=TEXT, postfix (the MTA vouches for certificates). Then one macro a line:
+// {tls_version}, {cipher}, {cipher_bits}, {cert_subject}, {cert_issuer}, {verify}, {auth_type},
+// {auth_authen}, v, {i}, and the client address; then, optionally, the sequence of
+// stages the Session sees, one letter each (default "HMRE"): H EHLO in clear (no
+// macros), T EHLO with the TLS macros, A EHLO in clear with {auth_type} (an AUTH
+// before STARTTLS), M MAIL and R RCPT with every macro, r RCPT with the AUTH macros
+// and the cipher swapped, m MAIL with no macros, E end of message, X abort.
+// \n \r \t \\ \xNN escapes are read; a value stops at a NUL byte, as a C string
+// from libmilter does.
 //
 // Properties:
 //  - decide() agrees with a reference written from the README's table (the order of
@@ -20,11 +25,13 @@
 //    replies are 5xx for reject and 4xx for tempfail, with a matching status class;
 //  - a stricter rule never accepts what the looser one refused; a rule that requires
 //    nothing accepts everything;
-//  - the Session refuses at MAIL exactly when decide() does, logs each decision as one
-//    line and one CSV record, logs the accepted message at EOM, and decides again at
-//    RCPT only when the macros changed.
-#include <strings.h>
-
+//  - the Session, for the clean sequence HMRE, refuses at MAIL exactly when decide()
+//    does, logs each decision as one line and one CSV record, logs the accepted
+//    message at EOM, and does not decide again at RCPT when nothing changed;
+//  - for any sequence: no stage answers accept where the same facts presented
+//    cleanly (EHLO with the TLS macros, then MAIL) are refused (history can only
+//    make a session stricter: issue 19), and a refusal is never followed by an
+//    accept for the same facts in the same transaction.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -41,7 +48,7 @@ namespace tlsgate::fuzz {
 namespace {
 
 using policy::Decision;
-using policy::MacroValues;
+using policy::FactText;
 using policy::Reason;
 using policy::Rule;
 using policy::TlsVersion;
@@ -119,15 +126,15 @@ std::string unescape_loose(std::string_view s) {
 struct Input {
   Rule rule;
   bool by_mta = false;
-  bool change = false;
   // tls_version, cipher, cipher_bits, cert_subject, cert_issuer, verify, auth_type,
   // auth_authen, v, i, client
   std::string macro[11];
+  std::string sequence = "HMRE";
 };
 
 Input read_input(std::string_view text) {
   std::vector<std::string_view> lines;
-  for (std::size_t pos = 0; pos <= text.size() && lines.size() < 12;) {
+  for (std::size_t pos = 0; pos <= text.size() && lines.size() < 13;) {
     const std::size_t nl = std::min(text.find('\n', pos), text.size());
     lines.push_back(text.substr(pos, nl - pos));
     pos = nl + 1;
@@ -163,44 +170,57 @@ Input read_input(std::string_view text) {
     if (key == "issuer") r.client_cert_issuer = value;
     if (key == "subject") r.client_cert_subject = value;
     if (key == "postfix") in.by_mta = true;
-    if (key == "change") in.change = true;
   }
   for (std::size_t i = 1; i < lines.size() && i <= 11; ++i)
     in.macro[i - 1] = unescape_loose(lines[i]);
+  if (lines.size() > 12 && !lines[12].empty()) in.sequence = std::string(lines[12].substr(0, 16));
   return in;
 }
 
-MacroValues values_of(const Input& in) {
-  MacroValues m;
+FactText values_of(const Input& in) {
+  FactText m;
   m.tls_version = in.macro[0];
   m.cipher = in.macro[1];
   m.cipher_bits = in.macro[2];
   m.cert_subject = in.macro[3];
   m.cert_issuer = in.macro[4];
-  m.verify = in.macro[5];
+  m.cert_verified = in.by_mta || in.macro[5] == "OK";
   m.auth_type = in.macro[6];
   return m;
 }
 
-bool ieq(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+int version_of(std::string_view v) {  // 0: not a version tlsgate knows
+  if (v == "TLSv1") return 1;
+  if (v == "TLSv1.1") return 2;
+  if (v == "TLSv1.2") return 3;
+  if (v == "TLSv1.3") return 4;
+  return 0;
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The README's list: PLAIN, LOGIN, XOAUTH2, OAUTHBEARER, any case, any "-PLUS".
+bool secret_bearing(std::string_view mech) {
+  std::string m = upper(mech);
+  while (m.size() > 5 && m.ends_with("-PLUS")) m.resize(m.size() - 5);
+  return m == "PLAIN" || m == "LOGIN" || m == "XOAUTH2" || m == "OAUTHBEARER";
 }
 
 // The README's "How a session is judged", from the raw macro values.
-Reason reference_reason(const Rule& rule, const MacroValues& m, bool by_mta) {
-  const bool tls = !m.tls_version.empty() || !m.cipher.empty() || !m.cipher_bits.empty();
-  int version = 0;  // 0: unknown
-  if (m.tls_version == "TLSv1") version = 1;
-  if (m.tls_version == "TLSv1.1") version = 2;
-  if (m.tls_version == "TLSv1.2") version = 3;
-  if (m.tls_version == "TLSv1.3") version = 4;
+Reason reference_reason(const Rule& rule, const FactText& m) {
+  const int version = version_of(m.tls_version);
+  const bool tls = version != 0;
   long bits = -1;  // -1: unknown
   if (!m.cipher_bits.empty() && m.cipher_bits.size() <= 5 &&
       m.cipher_bits.find_first_not_of("0123456789") == std::string_view::npos) {
     bits = std::stol(std::string(m.cipher_bits));
   }
   const bool auth = !m.auth_type.empty();
-  const bool plain = ieq(m.auth_type, "PLAIN") || ieq(m.auth_type, "LOGIN");
+  const bool plain = secret_bearing(m.auth_type);
 
   if (auth && !tls && plain && !rule.allow_unencrypted_plain_auth) return Reason::plaintext_auth;
   if (auth && !tls && rule.require_starttls_before_auth) return Reason::auth_before_starttls;
@@ -213,16 +233,12 @@ Reason reference_reason(const Rule& rule, const MacroValues& m, bool by_mta) {
     return Reason::cipher_too_weak;
   }
   if (tls) {
-    if (version == 0) {
-      if (rule.ciphers || rule.tls13_ciphersuites) return Reason::cipher_not_allowed;
-    } else {
-      const auto& list = version == 4 ? rule.tls13_ciphersuites : rule.ciphers;
-      if (list && !list->contains(m.cipher)) return Reason::cipher_not_allowed;
-    }
+    const auto& list = version == 4 ? rule.tls13_ciphersuites : rule.ciphers;
+    if (list && !list->contains(m.cipher)) return Reason::cipher_not_allowed;
   }
   if (rule.require_client_cert) {
     const bool has_cert = !m.cert_subject.empty() || !m.cert_issuer.empty();
-    const bool verified = tls && has_cert && (by_mta || m.verify == "OK");
+    const bool verified = tls && has_cert && m.cert_verified;
     if (!verified ||
         (!rule.client_cert_issuer.empty() && m.cert_issuer != rule.client_cert_issuer) ||
         (!rule.client_cert_subject.empty() && m.cert_subject != rule.client_cert_subject)) {
@@ -260,22 +276,22 @@ void check_decision_shape(const Rule& rule, const Decision& d) {
 
 void check_decide(const Input& in) {
   const Rule& rule = in.rule;
-  const MacroValues m = values_of(in);
-  const policy::SessionFacts f = policy::facts_from_macros(m, in.by_mta);
+  const FactText m = values_of(in);
+  const policy::SessionFacts f = policy::parse_facts(m);
   const Decision d = policy::decide(rule, f);
-  const Reason want = reference_reason(rule, m, in.by_mta);
+  const Reason want = reference_reason(rule, m);
   FUZZ_CHECK(d.reason == want, "decide says %s, the README's table %s (tls_version=\"%s\")",
              std::string(policy::reason_name(d.reason)).c_str(),
              std::string(policy::reason_name(want)).c_str(), show(m.tls_version).c_str());
   check_decision_shape(rule, d);
 
-  const bool tls = !m.tls_version.empty() || !m.cipher.empty() || !m.cipher_bits.empty();
-  const bool plain = ieq(m.auth_type, "PLAIN") || ieq(m.auth_type, "LOGIN");
+  const bool tls = version_of(m.tls_version) != 0;
+  const bool plain = secret_bearing(m.auth_type);
   FUZZ_CHECK(d.credentials_exposed == (!tls && plain), "credentials_exposed");
   FUZZ_CHECK(f.tls_active == tls, "tls_active");
   if (!tls && rule.require_starttls) FUZZ_CHECK(d.refused(), "plaintext accepted under starttls");
   if (!tls && plain && !rule.allow_unencrypted_plain_auth) {
-    FUZZ_CHECK(d.refused(), "a PLAIN/LOGIN password in clear accepted");
+    FUZZ_CHECK(d.refused(), "a password or token in clear accepted");
   }
   if (!tls && !m.auth_type.empty() && rule.require_starttls_before_auth) {
     FUZZ_CHECK(d.refused(), "AUTH before STARTTLS accepted");
@@ -311,8 +327,7 @@ void check_decide(const Input& in) {
 struct Logged {
   milter::Severity severity;
   std::string line;
-  std::string csv;
-  std::string action, tls, cert_subject;
+  std::string action;
   bool credentials_exposed;
 };
 
@@ -327,12 +342,61 @@ void check_record(const milter::LogRecord& r, std::vector<Logged>& out, milter::
              show(row).c_str());
   const auto fields = parse_csv_record(row);
   FUZZ_CHECK(fields && fields->size() == 14, "CSV row is not 14 fields: %s", show(row).c_str());
-  out.push_back({sev, line, row, std::string(r.action), std::string(r.tls),
-                 std::string(r.cert_subject), r.credentials_exposed});
+  out.push_back({sev, line, std::string(r.action), r.credentials_exposed});
 }
 
-void check_session(const Input& in) {
-  const auto client = policy::Address::parse(in.macro[10]);
+constexpr const char* kNames[] = {"{tls_version}",
+                                  "{cipher}",
+                                  "{cipher_bits}",
+                                  "{cert_subject}",
+                                  "{cert_issuer}",
+                                  "{verify}",
+                                  "{auth_type}",
+                                  "{auth_authen}",
+                                  "v",
+                                  "{i}"};
+
+// One stage's macros: kNames[i] -> values[i] (empty: not sent). Sendmail's CN
+// macros carry the certificate names too.
+struct StageMacros {
+  std::string values[10];
+  const char* get(const char* name) const {
+    const std::string_view n(name);
+    const auto value = [&](std::size_t i) -> const char* {
+      return values[i].empty() ? nullptr : values[i].c_str();
+    };
+    if (n == "{cn_subject}") return value(3);
+    if (n == "{cn_issuer}") return value(4);
+    for (std::size_t i = 0; i < std::size(kNames); ++i) {
+      if (n == kNames[i]) return value(i);
+    }
+    return nullptr;
+  }
+  milter::MacroLookup lookup() const {
+    return [this](const char* name) { return get(name); };
+  }
+};
+
+bool accepted(const Decision& d) { return d.verdict == policy::Verdict::accept; }
+
+// The same facts presented cleanly: EHLO with the TLS macros (no AUTH), then MAIL.
+Decision clean_verdict(const std::optional<policy::Address>& client, const std::string& mta_name,
+                       const StageMacros& facts) {
+  milter::Session s(session_policy, client, [](milter::Severity, const milter::LogRecord&) {});
+  StageMacros connect;
+  connect.values[8] = mta_name;
+  s.at_connect(connect.lookup());
+  StageMacros helo = facts;
+  helo.values[6].clear();
+  helo.values[7].clear();
+  s.at_helo(helo.lookup());
+  return s.at_mail(facts.lookup());
+}
+
+// HMRE: the Session agrees with decide() on the facts parsed the way the Session
+// reads them, logs what it decides, and logs the message at its end.
+void check_clean_session(const Input& in, const std::optional<policy::Address>& client,
+                         const StageMacros& all) {
   std::vector<Logged> logged;
   milter::Session s(session_policy, client,
                     [&logged](milter::Severity sev, const milter::LogRecord& r) {
@@ -340,107 +404,139 @@ void check_session(const Input& in) {
                     });
   FUZZ_CHECK(&s.rule() == &session_policy->rule_for(client), "the session's rule");
   const Rule& rule = s.rule();
+  StageMacros connect;
+  connect.values[8] = all.values[8];
+  s.at_connect(connect.lookup());
+  StageMacros helo;  // EHLO in clear
+  s.at_helo(helo.lookup());
+  const Decision mail = s.at_mail(all.lookup());
 
-  std::string macros[11];
-  std::copy(std::begin(in.macro), std::end(in.macro), std::begin(macros));
-  const char* names[] = {"{tls_version}",
-                         "{cipher}",
-                         "{cipher_bits}",
-                         "{cert_subject}",
-                         "{cert_issuer}",
-                         "{verify}",
-                         "{auth_type}",
-                         "{auth_authen}",
-                         "v",
-                         "{i}"};
-  auto getter = [&](const char* name) -> const char* {
-    // Sendmail: the session reads the certificate CNs, xtext-encoded, from these.
-    if (std::string_view(name) == "{cn_subject}")
-      return macros[3].empty() ? nullptr : macros[3].c_str();
-    if (std::string_view(name) == "{cn_issuer}")
-      return macros[4].empty() ? nullptr : macros[4].c_str();
-    for (std::size_t i = 0; i < std::size(names); ++i) {
-      if (std::string_view(name) == names[i]) {
-        return macros[i].empty() ? nullptr : macros[i].c_str();
-      }
-    }
-    return nullptr;
-  };
-  s.on_connect_macros(getter);
-  s.on_tls_macros(getter);
-  s.on_mail_macros(getter);
-
-  const bool postfix = macros[8].starts_with("Postfix");
-  const std::string subject = postfix ? macros[3] : policy::xtext_decode(macros[3]);
-  const std::string issuer = postfix ? macros[4] : policy::xtext_decode(macros[4]);
-  MacroValues m;
-  m.tls_version = macros[0];
-  m.cipher = macros[1];
-  m.cipher_bits = macros[2];
+  // The reference: what the Session should have parsed.
+  // The MTA as the Session tells it: under TLS by {verify}, else by the name in v.
+  const bool tls = version_of(in.macro[0]) != 0;
+  const bool sendmail_kind =
+      tls ? all.get("{verify}") != nullptr : !in.macro[8].starts_with("Postfix");
+  FactText m;
+  m.tls_version = in.macro[0];
+  m.cipher = in.macro[1];
+  m.cipher_bits = in.macro[2];
+  const std::string subject = sendmail_kind ? policy::xtext_decode(in.macro[3]) : in.macro[3];
+  const std::string issuer = sendmail_kind ? policy::xtext_decode(in.macro[4]) : in.macro[4];
   m.cert_subject = subject;
   m.cert_issuer = issuer;
-  m.verify = macros[5];
-  m.auth_type = macros[6];
-  policy::SessionFacts facts = policy::facts_from_macros(m, postfix);
-  policy::AuthHistory history;
-  if (!postfix) {  // Sendmail keeps an AUTH across STARTTLS: the session tracks it
-    history.observe(policy::AuthHistory::Stage::helo, facts.tls_active, !m.auth_type.empty());
-    history.observe(policy::AuthHistory::Stage::mail, facts.tls_active, !m.auth_type.empty());
-    facts.auth_before_tls = history.auth_before_tls();
-  }
+  m.cert_verified = sendmail_kind ? in.macro[5] == "OK" : true;
+  // {auth_type} counts at MAIL only beside {auth_authen} (issue 19.5).
+  m.auth_type = in.macro[7].empty() ? std::string_view() : std::string_view(in.macro[6]);
+  policy::SessionFacts facts = policy::parse_facts(m);
+  // Sendmail keeps AUTH over STARTTLS: with no EHLO under TLS, an AUTH at MAIL under
+  // TLS counts as made before it.
+  facts.auth_before_tls = sendmail_kind && !m.auth_type.empty();
   const Decision d = policy::decide(rule, facts);
   const bool refuse = d.refused() && !d.would_reject;
-
-  const milter::Outcome mail = s.on_mail();
-  FUZZ_CHECK((mail.step != milter::Outcome::Step::proceed) == refuse,
-             "MAIL outcome vs decide() (%s)", std::string(policy::reason_name(d.reason)).c_str());
+  FUZZ_CHECK(!accepted(mail) == refuse, "MAIL answer vs decide() (%s)",
+             std::string(policy::reason_name(d.reason)).c_str());
   FUZZ_CHECK(logged.size() == (d.refused() ? 1u : 0u), "%zu records at MAIL", logged.size());
   if (refuse) {
-    FUZZ_CHECK(mail.code == std::to_string(d.smtp_code) && mail.status == d.status_code &&
-                   logged[0].action == policy::action_name(d),
+    FUZZ_CHECK(mail.smtp_code == d.smtp_code && logged[0].action == policy::action_name(d),
                "the refusal sent and logged");
   }
   if (!logged.empty()) {
-    const bool tls = !m.tls_version.empty() || !m.cipher.empty() || !m.cipher_bits.empty();
-    FUZZ_CHECK((logged[0].tls == "none") == !tls, "tls=%s", logged[0].tls.c_str());
     FUZZ_CHECK(logged[0].credentials_exposed == d.credentials_exposed, "credentials_exposed");
   }
-
-  // RCPT with the same macros decides nothing new. (After a refused MAIL the MTA
-  // sends no RCPT: the session need not repeat the refusal.)
   const std::size_t before = logged.size();
-  const milter::Outcome rcpt = s.on_rcpt();
+  const Decision rcpt = s.at_rcpt(all.lookup());
   FUZZ_CHECK(logged.size() == before, "RCPT re-decided unchanged facts");
-  if (!refuse) FUZZ_CHECK(rcpt.step == milter::Outcome::Step::proceed, "RCPT refused after MAIL");
-
-  if (in.change) {  // AUTH state changes before the next RCPT: decided afresh
-    std::swap(macros[6], macros[1]);
-    s.on_mail_macros(getter);
-    m.auth_type = macros[6];
-    m.cipher = macros[1];
-    policy::SessionFacts facts2 = policy::facts_from_macros(m, postfix);
-    if (!postfix) {
-      history.observe(policy::AuthHistory::Stage::mail, facts2.tls_active, !m.auth_type.empty());
-      facts2.auth_before_tls = history.auth_before_tls();
-    }
-    const Decision d2 = policy::decide(rule, facts2);
-    const milter::Outcome again = s.on_rcpt();
-    const bool refuse2 = d2.refused() && !d2.would_reject;
-    if (macros[6] != macros[1]) {
-      FUZZ_CHECK((again.step != milter::Outcome::Step::proceed) == refuse2,
-                 "RCPT outcome after a change vs decide()");
-    }
-    if (refuse2) return;
-  } else if (refuse) {
-    return;
+  FUZZ_CHECK(accepted(rcpt) == accepted(mail), "RCPT answers otherwise than MAIL");
+  const Decision eom = s.at_end_of_message(all.lookup());
+  FUZZ_CHECK(accepted(eom) == accepted(mail), "end of message answers otherwise than MAIL");
+  if (accepted(mail)) {
+    FUZZ_CHECK(logged.size() == before + 1 && logged.back().action == "accept",
+               "the accepted message was not logged at its end");
+  } else {
+    FUZZ_CHECK(logged.size() == before, "a refused message logged at its end");
   }
-  const std::size_t at_eom = logged.size();
-  s.on_eom_macros(getter);
-  s.on_eom();
-  FUZZ_CHECK(logged.size() == at_eom + 1 && logged.back().action == "accept",
-             "the accepted message was not logged at EOM");
-  s.on_eom();
-  FUZZ_CHECK(logged.size() == at_eom + 1, "a second EOM logged again");
+}
+
+// Any sequence of stages: never an accept that the clean presentation refuses.
+void check_sequence(const Input& in, const std::optional<policy::Address>& client,
+                    const StageMacros& all) {
+  std::vector<Logged> logged;
+  milter::Session s(session_policy, client,
+                    [&logged](milter::Severity sev, const milter::LogRecord& r) {
+                      check_record(r, logged, sev);
+                    });
+  StageMacros connect;
+  connect.values[8] = all.values[8];
+  s.at_connect(connect.lookup());
+  StageMacros changed = all;
+  std::swap(changed.values[6], changed.values[1]);
+  StageMacros tls_helo = all;
+  tls_helo.values[6].clear();
+  tls_helo.values[7].clear();
+  StageMacros auth_helo;
+  auth_helo.values[6] = all.values[6];
+  const StageMacros empty;
+  // The macros of the transaction's last decision, and whether it refused; a HELO,
+  // an abort or the end of the message ends the transaction.
+  const StageMacros* decided = nullptr;
+  bool refused = false;
+  for (const char step : in.sequence) {
+    const StageMacros* facts = nullptr;
+    Decision d;
+    switch (step) {
+      case 'H':
+        s.at_helo(empty.lookup());
+        decided = nullptr;
+        continue;
+      case 'T':
+        s.at_helo(tls_helo.lookup());
+        decided = nullptr;
+        continue;
+      case 'A':
+        s.at_helo(auth_helo.lookup());
+        decided = nullptr;
+        continue;
+      case 'X':
+        s.at_abort();
+        decided = nullptr;
+        continue;
+      case 'M': d = s.at_mail((facts = &all)->lookup()); break;
+      case 'm': d = s.at_mail((facts = &empty)->lookup()); break;
+      case 'R': d = s.at_rcpt((facts = &all)->lookup()); break;
+      case 'r': d = s.at_rcpt((facts = &changed)->lookup()); break;
+      case 'E':
+        d = s.at_end_of_message(empty.lookup());
+        if (decided != nullptr) {
+          FUZZ_CHECK(accepted(d) == !refused, "end of message answers otherwise than its facts");
+          facts = decided;
+        }
+        decided = nullptr;
+        break;
+      default: continue;
+    }
+    if (facts == nullptr) continue;
+    if (accepted(d)) {
+      const Decision clean = clean_verdict(client, all.values[8], *facts);
+      FUZZ_CHECK(accepted(clean), "stage %c accepts what a clean session refuses (%s), sequence %s",
+                 step, std::string(policy::reason_name(clean.reason)).c_str(), in.sequence.c_str());
+    }
+    if (step == 'R' || step == 'r') {
+      FUZZ_CHECK(!(decided == facts && refused && accepted(d)),
+                 "the same facts refused, then accepted (sequence %s)", in.sequence.c_str());
+    }
+    if (step != 'E') {
+      decided = facts;
+      refused = !accepted(d);
+    }
+  }
+}
+
+void check_session(const Input& in) {
+  const auto client = policy::Address::parse(in.macro[10]);
+  StageMacros all;
+  for (std::size_t i = 0; i < std::size(kNames); ++i) all.values[i] = in.macro[i];
+  check_clean_session(in, client, all);
+  check_sequence(in, client, all);
 }
 
 }  // namespace

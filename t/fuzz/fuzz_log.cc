@@ -7,12 +7,15 @@
 //    unescapes to the value (a value over kMaxLoggedValue bytes: to its first
 //    kMaxLoggedValue bytes and "...").
 //  - format_log_line: one line of printable ASCII that reads back (queue id, then
-//    key=value pairs) to exactly the fields of the record, in the documented order.
+//    key=value pairs) to exactly the fields of the record, in the documented order;
+//    in the fields written "none" when empty (tls, cipher, bits, auth, cert) a bare
+//    none means empty and a value "none" is quoted.
 //  - csv_field / format_csv_row: one CRLF-terminated record that a strict RFC 4180
-//    reader splits into the header's 14 fields, each of which unescapes (\\ and \xNN)
-//    to the value written.
+//    reader splits into the header's 14 fields, each of which unescapes (one leading
+//    ' dropped, then \\ and \xNN) to the value written; no field starts with = + - @.
 #include <fuzzer/FuzzedDataProvider.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <ctime>
 #include <string>
@@ -67,8 +70,10 @@ void check_escape_value(std::string_view v) {
 
 // One value token at `pos`: quoted (up to the closing unescaped quote) or bare (up to
 // the next space). Returns the unescaped value and moves `pos` past it.
-std::optional<std::string> read_value(std::string_view line, std::size_t& pos) {
+std::optional<std::string> read_value(std::string_view line, std::size_t& pos,
+                                      bool* quoted = nullptr) {
   if (pos >= line.size()) return std::nullopt;
+  if (quoted != nullptr) *quoted = line[pos] == '"';
   if (line[pos] != '"') {
     const std::size_t end = std::min(line.find(' ', pos), line.size());
     std::string bare(line.substr(pos, end - pos));
@@ -85,8 +90,10 @@ std::optional<std::string> read_value(std::string_view line, std::size_t& pos) {
 
 using Pairs = std::vector<std::pair<std::string, std::string>>;
 
-// "QUEUEID: key=value key=value ..." back into its parts.
-std::optional<std::pair<std::string, Pairs>> read_log_line(std::string_view line) {
+// "QUEUEID: key=value key=value ..." back into its parts; `bare`, if given, gets
+// the keys whose value was written bare.
+std::optional<std::pair<std::string, Pairs>> read_log_line(
+    std::string_view line, std::vector<std::string>* bare = nullptr) {
   std::size_t pos = 0;
   std::string queue_id;
   if (line.starts_with('"')) {
@@ -112,14 +119,21 @@ std::optional<std::pair<std::string, Pairs>> read_log_line(std::string_view line
       return std::nullopt;
     }
     pos = eq + 1;
-    auto value = read_value(line, pos);
+    bool quoted = false;
+    auto value = read_value(line, pos, &quoted);
     if (!value) return std::nullopt;
+    if (bare != nullptr && !quoted) bare->push_back(key);
     pairs.emplace_back(std::move(key), std::move(*value));
   }
   return std::make_pair(queue_id, pairs);
 }
 
 std::string or_none(std::string_view v) { return v.empty() ? "none" : std::string(v); }
+
+// A bare "none" in these fields stands for no value; the value "none" is quoted.
+bool none_means_empty(std::string_view key) {
+  return key == "tls" || key == "cipher" || key == "bits" || key == "auth" || key == "cert";
+}
 
 // The fields format_log_line is documented to write for `r`, in order.
 Pairs expected_pairs(const LogRecord& r) {
@@ -131,8 +145,8 @@ Pairs expected_pairs(const LogRecord& r) {
   if (!r.reason.empty()) add("reason", r.reason);
   add("client", r.client);
   add("source", r.source);
-  add("tls", r.tls);
-  if (r.tls != "none") {
+  add("tls", or_none(r.tls));
+  if (!r.tls.empty() || !r.cipher.empty() || !r.bits.empty()) {
     add("cipher", or_none(r.cipher));
     add("bits", or_none(r.bits));
   }
@@ -148,7 +162,8 @@ Pairs expected_pairs(const LogRecord& r) {
 void check_log_line(const LogRecord& r) {
   const std::string line = milter::format_log_line(r);
   FUZZ_CHECK(printable_ascii(line), "not one printable line: %s", show(line).c_str());
-  const auto parsed = read_log_line(line);
+  std::vector<std::string> bare;
+  const auto parsed = read_log_line(line, &bare);
   FUZZ_CHECK(parsed.has_value(), "line does not read back: %s", line.c_str());
   const std::string expected_qid = r.queue_id.empty() ? "NOQUEUE" : logged(r.queue_id);
   FUZZ_CHECK(parsed->first == expected_qid, "queue id \"%s\" read back as \"%s\"",
@@ -161,6 +176,26 @@ void check_log_line(const LogRecord& r) {
                expected[i].first.c_str(), show(expected[i].second).c_str(),
                parsed->second[i].first.c_str(), show(parsed->second[i].second).c_str());
   }
+  // Absent and the word "none" never look alike.
+  for (const auto& [key, value] : parsed->second) {
+    if (!none_means_empty(key)) continue;
+    const bool bare_none =
+        value == "none" && std::find(bare.begin(), bare.end(), key) != bare.end();
+    const std::string_view field = key == "tls"      ? r.tls
+                                   : key == "cipher" ? r.cipher
+                                   : key == "bits"   ? r.bits
+                                   : key == "auth"   ? r.auth
+                                                     : r.cert_subject;
+    FUZZ_CHECK(bare_none == field.empty(), "%s=\"%s\" written as %s", key.c_str(),
+               show(field).c_str(), line.c_str());
+  }
+}
+
+// A CSV field back to the value: one leading ' dropped (csv_field's formula guard),
+// then \\ and \xNN undone.
+std::optional<std::string> csv_value(std::string_view field) {
+  if (field.starts_with('\'')) field.remove_prefix(1);
+  return c_unescape(field);
 }
 
 void check_csv_field(std::string_view v) {
@@ -170,7 +205,10 @@ void check_csv_field(std::string_view v) {
              show(field).c_str());
   FUZZ_CHECK(field.find_first_of("\r\n") == std::string::npos, "line break in %s",
              show(field).c_str());
-  const auto back = c_unescape((*parsed)[0]);
+  FUZZ_CHECK((*parsed)[0].empty() ||
+                 std::string_view("=+-@").find((*parsed)[0][0]) == std::string_view::npos,
+             "%s starts a spreadsheet formula", show(field).c_str());
+  const auto back = csv_value((*parsed)[0]);
   FUZZ_CHECK(back && *back == v, "\"%s\" -> %s does not read back", show(v).c_str(),
              show(field).c_str());
 }
@@ -192,7 +230,7 @@ void check_csv_row(const LogRecord& r, std::time_t when) {
                                      r.source,
                                      r.action,
                                      r.reason,
-                                     r.tls,
+                                     r.tls.empty() ? "none" : r.tls,
                                      r.cipher,
                                      r.bits,
                                      r.cert_subject,
@@ -203,7 +241,7 @@ void check_csv_row(const LogRecord& r, std::time_t when) {
   FUZZ_CHECK((*parsed)[0].find_first_of(",\" ") == std::string::npos, "time field %s",
              show((*parsed)[0]).c_str());
   for (std::size_t i = 0; i < std::size(values); ++i) {
-    const auto back = c_unescape((*parsed)[i + 1]);
+    const auto back = csv_value((*parsed)[i + 1]);
     FUZZ_CHECK(back && *back == values[i], "field %zu: \"%s\" read back as %s", i + 1,
                show(values[i]).c_str(), show((*parsed)[i + 1]).c_str());
   }

@@ -16,6 +16,9 @@ Checks, each printed "ok"/"FAIL":
     refuses, always exactly one syslog line that parses as key=value pairs with the
     keys tlsgate writes, and one CSV row (strict RFC 4180, UTF-8) per decision;
   - a RCPT the MTA sends after a refused MAIL gets no "continue";
+  - issue 19: PLAIN-PLUS and other secret-bearing mechanisms, {tls_version} values
+    that name no TLS version, a stale HELO-stage {auth_type}, RCPT after a refused
+    RCPT, a renamed Postfix;
   - a macro packet larger than libmilter takes closes that connection only.
 """
 
@@ -55,7 +58,7 @@ def check(desc, ok, detail=""):
 # --- tlsgate's syslog lines ---------------------------------------------------------
 LINE_RE = re.compile(rb"^\S+ (\w+)\.(\w+) tlsgate\[" + a.pid.encode() + rb"\]: (.*)$")
 DAEMON_PREFIXES = (b"started: ", b"reloaded ", b"config error: ", b"reload failed: ",
-                   b"stopped", b"internal error", b"the MTA cannot")
+                   b"stopped", b"internal error", b"the MTA cannot", b"mta: ", b"accounting_file ")
 DECISION_KEYS = ["action", "reason", "client", "source", "tls", "cipher", "bits", "auth",
                  "auth_user", "cert", "cert_issuer", "reply", "credentials_exposed"]
 
@@ -263,11 +266,109 @@ for mech in ("plain", "Plain", "pLaIn", "login", "Login", "LOGIN"):
                  {"reason": "plaintext_auth", "auth": mech, "credentials_exposed": "yes"})
 for mech in ("CRAM-MD5", "plain ", "PLAIN\n", "XPLAIN"):
     n = len(decisions())
-    res = session("4", "127.0.0.2", macros_for(auth={"{auth_type}": mech}))
+    res = session("4", "127.0.0.2", macros_for(auth={"{auth_type}": mech,
+                                                     "{auth_authen}": "alice"}))
     check(f"{mech!r} in plaintext: not PLAIN/LOGIN, still refused: auth_before_starttls "
           f"({outcome(res)})", outcome(res).startswith("mail: replycode 530 5.7.10 Encryption needed: authenticate after STARTTLS"))
     one_decision(f"{mech!r}: no credentials_exposed", n, "reject", "127.0.0.2", "mapped",
                  {"reason": "auth_before_starttls"})
+
+# --- 3b. issue 19: values that passed or misread the policy --------------------------
+print("== issue 19: -PLUS mechanisms, bogus TLS versions, stale AUTH, repeated RCPT, MTA name")
+for mech in ("PLAIN-PLUS", "plain-plus", "LOGIN-PLUS", "XOAUTH2", "OAUTHBEARER"):
+    n = len(decisions())
+    res = session("4", "127.0.0.2", macros_for(auth={"{auth_type}": mech,
+                                                     "{auth_authen}": "alice"}))
+    check(f"{mech} in plaintext from [source mapped]: 530 5.7.10 ({outcome(res)})",
+          outcome(res).startswith("mail: replycode 530 5.7.10 Encryption needed for PLAIN/LOGIN"))
+    one_decision(f"{mech}: reason=plaintext_auth credentials_exposed=yes", n, "reject",
+                 "127.0.0.2", "mapped",
+                 {"reason": "plaintext_auth", "auth": mech, "credentials_exposed": "yes"})
+
+# Values Postfix's milter_macro_defaults could supply: none of them is TLS.
+for desc, tls, logged_tls in (
+        ("{tls_version}=NONE", {"{tls_version}": "NONE", "{cipher_bits}": "0"}, "NONE"),
+        ("{tls_version}=(NONE)", {"{tls_version}": "(NONE)"}, "(NONE)"),
+        ("{tls_version}=none", {"{tls_version}": "none"}, "none"),
+        ("{cipher_bits}=0 alone", {"{cipher_bits}": "0"}, "none"),
+        ("{cipher} alone", {"{cipher}": "TLS_AES_256_GCM_SHA384"}, "none"),
+        ("{tls_version}=TLSv1.4", {**TLS13, "{tls_version}": "TLSv1.4"}, "TLSv1.4")):
+    n = len(decisions())
+    res = session("4", "127.0.0.20", macros_for(tls=tls))
+    check(f"{desc} at [source starttls]: no TLS, 530 5.7.0 ({outcome(res)})",
+          outcome(res).startswith("mail: replycode 530 5.7.0 Must issue a STARTTLS"))
+    one_decision(f"{desc}: starttls_required, tls={logged_tls} as sent", n, "reject",
+                 "127.0.0.20", "starttls", {"reason": "starttls_required", "tls": logged_tls})
+n = len(decisions())
+res = session("4", "127.0.0.2", macros_for(tls={"{tls_version}": "NONE"},
+                                           auth={"{auth_type}": "PLAIN",
+                                                 "{auth_authen}": "alice"}))
+check(f"AUTH PLAIN under {{tls_version}}=NONE is in clear: 530 5.7.10 ({outcome(res)})",
+      outcome(res).startswith("mail: replycode 530 5.7.10"))
+one_decision("... credentials_exposed=yes", n, "reject", "127.0.0.2", "mapped",
+             {"reason": "plaintext_auth", "credentials_exposed": "yes"})
+
+# Postfix: EHLO, AUTH PLAIN (clear), EHLO, STARTTLS, MAIL. The second EHLO carried
+# {auth_type}; Postfix forgot the AUTH at STARTTLS, and MAIL has none, so libmilter
+# hands MAIL the HELO stage's value.
+n = len(decisions())
+q = next_qid()
+stale = macros_for(tls=TLS13, qid=q)
+stale["helo"] = {"{auth_type}": "PLAIN"}
+res = session("4", "127.0.0.22", stale)
+check(f"a stale HELO-stage {{auth_type}} is no AUTH at MAIL: accepted ({outcome(res)})",
+      outcome(res) == "accept")
+one_decision("... logged auth=none, and the password that crossed: credentials_exposed=yes",
+             n, "accept", "127.0.0.22", "auth-after-tls",
+             {"auth": "none", "credentials_exposed": "yes", "tls": "TLSv1.3"})
+
+# RCPT after a refused RCPT with the same facts: refused again; the message is
+# logged if it goes on to the end.
+m = Milter(a.socket, timeout=5)
+m.negotiate()
+n = len(decisions())
+m.connect("h", "4", "127.0.0.20", macros=POSTFIX)
+m.helo("h", macros=TLS13)
+r_mail = m.mail("<a@example.net>", macros=TLS13)
+bogus = {**TLS13, "{tls_version}": "NONE"}
+r1 = m.rcpt("<b@example.test>", macros=bogus)
+r2 = m.rcpt("<c@example.test>", macros=bogus)
+check(f"MAIL under TLS continues, RCPT with {{tls_version}}=NONE refused, and the next "
+      f"RCPT with the same facts refused too ({r_mail}, {r1}, {r2})",
+      r_mail.kind == "continue" and r1.refused and r2.refused)
+q = next_qid()
+r3 = m.rcpt("<d@example.test>", macros=TLS13)
+m.data()
+m.eoh()
+r4 = m.eom(macros={"{i}": q})
+m.quit()
+check(f"... a RCPT under TLS again continues, and the message is accepted ({r3}, {r4})",
+      r3.kind == "continue" and r4.kind in ("continue", "accept"))
+lines = wait_decisions(n, 2)
+parsed = [parse_decision(l[2]) for l in lines]
+check("... logged: one refusal (not one per RCPT), then the message with its queue id",
+      len(parsed) == 2 and parsed[0][1]["action"] == b"reject"
+      and parsed[1][0] == q.encode() and parsed[1][1]["action"] == b"accept",
+      repr([l[2][:120] for l in lines]))
+
+# Postfix renamed (milter_macro_v = MyMail ...): recognised by what it sends.
+cert = {"{cert_subject}": "client.example.test", "{cert_issuer}": "tlsgate test CA"}
+for v, extra, want in (("MyMail 3.7.11", {}, "accept"),
+                       ("MyMail 3.7.11", {"{verify}": "FAIL"}, "refused"),
+                       ("Postfix 3.7.11", {"{verify}": "NO"}, "refused")):
+    n = len(decisions())
+    q = next_qid()
+    res = session("4", "127.0.0.30", macros_for(connect={"v": v}, tls={**TLS13, **cert, **extra},
+                                                qid=q))
+    got = "accept" if outcome(res) == "accept" else "refused"
+    check(f"v={v!r} {extra or ''}: the verified certificate {want} ({outcome(res)})", got == want)
+    one_decision(f"... logged", n, "accept" if want == "accept" else "reject", "127.0.0.30",
+                 "hostile", {"cert": "client.example.test"} if want == "accept" else
+                 {"reason": "client_cert_required", "cert": "none"})
+mta_lines = [l[2] for l in tlsgate_lines() if l[2].startswith(b"mta: ")]
+check("the MTA's kind is logged once per kind, with what showed it",
+      any(l.startswith(b"mta: Postfix (") for l in mta_lines)
+      and len(mta_lines) == len(set(mta_lines)), repr(mta_lines))
 
 # --- 4. hostile macro values -----------------------------------------------------------
 print("== hostile macro values")
@@ -415,7 +516,7 @@ if rows:
           syslog_actions == csv_actions)
     check("no CSV row has a client the tests never used (no forged row)",
           {r[2] for r in body} <= {"127.0.0.2", "127.0.0.9", "::127.0.0.2", "unknown",
-                                   "127.0.0.30", "127.0.0.31"},
+                                   "127.0.0.20", "127.0.0.22", "127.0.0.30", "127.0.0.31"},
           {r[2] for r in body})
 
 print(f"bypass-milter: {passed} passed, {failed} failed")

@@ -118,6 +118,33 @@ INSTANTIATE_TEST_SUITE_P(
         ReasonCase{"plain_lowercase", kDefaults, plaintext("plain"), Reason::plaintext_auth, true},
         ReasonCase{"login_mixed_case", kDefaults, plaintext("Login"), Reason::plaintext_auth, true},
         ReasonCase{"plain_odd_case", kDefaults, plaintext("pLaIn"), Reason::plaintext_auth, true},
+        // Cyrus SASL authenticates PLAIN-PLUS as PLAIN (issue 19); bearer tokens are
+        // secrets too.
+        ReasonCase{"plain_plus_without_tls", kDefaults, plaintext("PLAIN-PLUS"),
+                   Reason::plaintext_auth, true},
+        ReasonCase{"login_plus_lowercase", kDefaults, plaintext("login-plus"),
+                   Reason::plaintext_auth, true},
+        ReasonCase{"xoauth2_without_tls", kDefaults, plaintext("XOAUTH2"), Reason::plaintext_auth,
+                   true},
+        ReasonCase{"oauthbearer_without_tls", kDefaults, plaintext("oauthbearer"),
+                   Reason::plaintext_auth, true},
+        ReasonCase{"scram_plus_is_no_secret", kDefaults, plaintext("SCRAM-SHA-256-PLUS"),
+                   Reason::auth_before_starttls},
+        ReasonCase{"plain_plus_after_starttls", kDefaults,
+                   tls(TlsVersion::tls1_3, "TLS_AES_256_GCM_SHA384", 256u, "PLAIN-PLUS"),
+                   Reason::none},
+        ReasonCase{"plain_plus_allowed_still_exposed", kAllowPlain, plaintext("PLAIN-PLUS"),
+                   Reason::none, true},
+        // A password sent in clear earlier in the session (an AUTH Postfix then forgot
+        // at STARTTLS) is reported, and refuses nothing by itself.
+        ReasonCase{"secret_sent_earlier",
+                   kDefaults,
+                   [] {
+                     SessionFacts f = tls();
+                     f.secret_sent_in_clear_earlier = true;
+                     return f;
+                   }(),
+                   Reason::none, true},
         ReasonCase{"plain_after_starttls", kDefaults, tls(TlsVersion::tls1_3,
                    "TLS_AES_256_GCM_SHA384", 256u, "PLAIN"), Reason::none, false},
         ReasonCase{"login_after_starttls", kDefaults, tls(TlsVersion::tls1_2,

@@ -146,7 +146,15 @@ TEST(CsvField, QuotingAndEscapes) {
       {"a\r\nb", R"(a\x0d\x0ab)"},
       {"\x7f", R"(\x7f)"},
       {R"(C:\x41)", R"(C:\\x41)"},
-      {"=cmd|' /C calc'!A0", R"("=cmd|' /C calc'!A0")"},
+      // Spreadsheet formulas (OWASP CSV injection): a leading ' makes them text.
+      {"=cmd|' /C calc'!A0", R"("'=cmd|' /C calc'!A0")"},
+      {"=1+1", "'=1+1"},
+      {"+1", "'+1"},
+      {"-1", "'-1"},
+      {"@SUM(A1)", "'@SUM(A1)"},
+      {"'=1", "''=1"},  // so that dropping one leading ' always gives the value back
+      {"a=1", "a=1"},
+      {"\t=1", R"(\x09=1)"},  // a tab is escaped: the field starts with a backslash
   };
   for (const auto& c : cases) EXPECT_EQ(csv_field(c.in), c.out) << c.in;
 }

@@ -6,6 +6,7 @@ smtp-client.pl do not.
                         Login, pLaIn): SASL names are case-insensitive, tlsgate
                         must be too. PLAIN and LOGIN only (any case).
   --auth-before-tls     AUTH in plaintext, then STARTTLS (RFC 3207: forgotten)
+  --ehlo-after-auth     EHLO again after that AUTH, still in plaintext
   --starttls            STARTTLS before MAIL
   --no-ehlo-after-tls   no EHLO after the handshake
   --inject-after-starttls
@@ -39,6 +40,7 @@ p.add_argument("--auth")
 p.add_argument("--user", default="alice@example.test")
 p.add_argument("--password", default="secret")
 p.add_argument("--auth-before-tls", action="store_true")
+p.add_argument("--ehlo-after-auth", action="store_true")
 p.add_argument("--starttls", action="store_true")
 p.add_argument("--tls-version", choices=["TLSv1.2", "TLSv1.3"])
 p.add_argument("--no-ehlo-after-tls", action="store_true")
@@ -131,16 +133,21 @@ def ehlo():
 
 
 def auth():
+    # The mechanism name goes out as given; "-PLUS" forms (Cyrus SASL authenticates
+    # PLAIN-PLUS as PLAIN) take the exchange of their family.
     mech = o.auth
-    if mech.upper() == "PLAIN":
+    family = mech.upper()
+    while family.endswith("-PLUS") and len(family) > 5:
+        family = family[:-5]
+    if family == "PLAIN":
         token = base64.b64encode(f"\0{o.user}\0{o.password}".encode()).decode()
         conn.must(f"AUTH {mech} {token}", f"AUTH {mech} <credentials>")
-    elif mech.upper() == "LOGIN":
+    elif family == "LOGIN":
         conn.must(f"AUTH {mech}")
         conn.must(base64.b64encode(o.user.encode()).decode(), "<user>")
         conn.must(base64.b64encode(o.password.encode()).decode(), "<password>")
     else:
-        finish("error", 0, f"--auth {mech}: PLAIN or LOGIN (any case)")
+        finish("error", 0, f"--auth {mech}: PLAIN or LOGIN (any case, -PLUS allowed)")
 
 
 def message_text(marker_body):
@@ -200,6 +207,8 @@ def starttls():
 caps = ehlo()
 if o.auth and (o.auth_before_tls or not o.starttls):
     auth()
+    if o.ehlo_after_auth:
+        ehlo()
 if o.starttls:
     starttls()
     if o.no_ehlo_after_tls:

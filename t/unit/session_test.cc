@@ -1,0 +1,518 @@
+// The milter session: a sequence of events (connect, HELO with its macros, MAIL,
+// RCPT, end of message, abort) -> the answer at each step, and the exact log lines
+// and CSV rows the session writes. Each row is one SMTP session as an MTA would
+// report it; the macro values are what libmilter would hand the callbacks.
+#include "milter/session.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "milter/accounting.h"
+#include "policy/loader.h"
+#include "t/unit/test_support.h"
+
+namespace tlsgate::milter {
+namespace {
+
+using policy::testing::addr;
+
+constexpr const char* kConfig = R"([source default]
+[source tls]
+networks = 192.0.2.0/24
+require_starttls = yes
+min_tls_version = TLSv1.2
+[source cert]
+networks = 192.0.2.25
+require_starttls = yes
+require_client_cert = yes
+client_cert_issuer = Example CA
+[source monitor]
+networks = 198.51.100.0/24
+require_starttls = yes
+mode = monitor
+[source lax]
+networks = 203.0.113.0/24
+require_starttls_before_auth = no
+allow_unencrypted_plain_auth = yes
+action = tempfail
+)";
+
+std::shared_ptr<const policy::Policy> load(const std::string& extra = "") {
+  auto loaded = policy::load_policy_text(extra + kConfig, "session.ini", "");
+  if (!loaded.policy) throw std::runtime_error(loaded.errors.at(0).to_string());
+  return loaded.policy;
+}
+
+using MacroMap = std::map<std::string, std::string>;
+
+struct Step {
+  enum Kind { connect, helo, mail, rcpt, eom, abort } kind;
+  MacroMap macros;
+  std::string answer = "";  // mail/rcpt/eom: "continue", or "reject 530 5.7.0" ...
+};
+
+struct SessionCase {
+  std::string name;
+  std::string client;  // an address, or "" for an unknown client
+  std::vector<Step> steps;
+  std::vector<std::string> lines;  // "severity: line", in order
+  std::string milter_config = "";  // [milter] lines
+};
+
+void PrintTo(const SessionCase& c, std::ostream* os) { *os << c.name; }
+
+std::string severity_name(Severity s) {
+  switch (s) {
+    case Severity::error: return "err";
+    case Severity::warning: return "warning";
+    case Severity::notice: return "notice";
+    case Severity::info: return "info";
+  }
+  return "?";
+}
+
+std::string answer_of(const policy::Decision& d) {
+  switch (d.verdict) {
+    case policy::Verdict::accept: return "continue";
+    case policy::Verdict::reject:
+      return "reject " + std::to_string(d.smtp_code) + " " + std::string(d.status_code);
+    case policy::Verdict::tempfail:
+      return "tempfail " + std::to_string(d.smtp_code) + " " + std::string(d.status_code);
+  }
+  return "?";
+}
+
+struct Logged {
+  std::vector<std::string> lines;
+  std::vector<std::string> rows;
+};
+
+Logged run(const SessionCase& c) {
+  Logged out;
+  const std::optional<policy::Address> client =
+      c.client.empty() ? std::nullopt : std::optional(addr(c.client));
+  const std::string milter = c.milter_config.empty() ? "" : "[milter]\n" + c.milter_config + "\n";
+  Session s(load(milter), client, [&out](Severity sev, const LogRecord& r) {
+    out.lines.push_back(severity_name(sev) + ": " + format_log_line(r));
+    out.rows.push_back(format_csv_row(r, 0));
+  });
+  for (std::size_t i = 0; i < c.steps.size(); ++i) {
+    const Step& step = c.steps[i];
+    const MacroLookup lookup = [&step](const char* name) -> const char* {
+      const auto it = step.macros.find(name);
+      return it == step.macros.end() ? nullptr : it->second.c_str();
+    };
+    std::string answer;
+    switch (step.kind) {
+      case Step::connect: s.at_connect(lookup); break;
+      case Step::helo: s.at_helo(lookup); break;
+      case Step::mail: answer = answer_of(s.at_mail(lookup)); break;
+      case Step::rcpt: answer = answer_of(s.at_rcpt(lookup)); break;
+      case Step::eom: answer = answer_of(s.at_end_of_message(lookup)); break;
+      case Step::abort: s.at_abort(); break;
+    }
+    EXPECT_EQ(answer, step.answer) << "step " << i;
+  }
+  return out;
+}
+
+class SessionTable : public ::testing::TestWithParam<SessionCase> {};
+
+TEST_P(SessionTable, AnswersAndLogLines) {
+  const Logged r = run(GetParam());
+  EXPECT_EQ(r.lines, GetParam().lines);
+  // One CSV row per log line, one line each, always the header's 14 columns.
+  ASSERT_EQ(r.rows.size(), r.lines.size());
+  for (const std::string& row : r.rows) {
+    EXPECT_EQ(row.find_first_of("\r\n"), row.size() - 2) << row;
+  }
+}
+
+// Macros a step can carry (the names libmilter gives).
+const MacroMap kPostfix{{"v", "Postfix 3.7.11"}};
+const MacroMap kSendmail{{"v", "8.17.1.9"}};
+const MacroMap kTls13{
+    {"{tls_version}", "TLSv1.3"}, {"{cipher}", "TLS_AES_256_GCM_SHA384"}, {"{cipher_bits}", "256"}};
+
+MacroMap with(MacroMap base, const MacroMap& more) {
+  for (const auto& [k, v] : more) base[k] = v;
+  return base;
+}
+
+MacroMap tls13(const MacroMap& more = {}) { return with(kTls13, more); }
+MacroMap sendmail_tls13(const MacroMap& more = {}) {
+  return with(with(kTls13, {{"{verify}", "NO"}}), more);
+}
+
+const std::string kAcceptTls13 =
+    "tls=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 bits=256 auth=none cert=none";
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, SessionTable,
+    ::testing::Values(
+        SessionCase{"plaintext_accepted_and_logged_at_end_of_message",
+                    "10.0.0.1",
+                    {{Step::connect, kPostfix},
+                     {Step::helo, {}},
+                     {Step::mail, {}, "continue"},
+                     {Step::rcpt, {}, "continue"},
+                     {Step::eom, {{"{i}", "4Xk2Lz0c1Qz9"}}, "continue"}},
+                    {"info: 4Xk2Lz0c1Qz9: action=accept client=10.0.0.1 source=default tls=none "
+                     "auth=none cert=none"}},
+        SessionCase{"tls13_two_messages",
+                    "192.0.2.10",
+                    {{Step::connect, kPostfix},
+                     {Step::helo, tls13()},
+                     {Step::mail, tls13(), "continue"},
+                     {Step::rcpt, tls13(), "continue"},
+                     {Step::eom, {{"{i}", "A1"}}, "continue"},
+                     {Step::mail, tls13(), "continue"},
+                     {Step::eom, {{"{i}", "A2"}}, "continue"}},
+                    {"info: A1: action=accept client=192.0.2.10 source=tls " + kAcceptTls13,
+                     "info: A2: action=accept client=192.0.2.10 source=tls " + kAcceptTls13}},
+        // Issue 19.1: Cyrus SASL authenticates PLAIN-PLUS as PLAIN.
+        SessionCase{"plain_plus_in_clear_refused",
+                    "10.0.0.1",
+                    {{Step::connect, kPostfix},
+                     {Step::helo, {}},
+                     {Step::mail,
+                      {{"{auth_type}", "PLAIN-PLUS"}, {"{auth_authen}", "alice"}},
+                      "reject 530 5.7.10"}},
+                    {"warning: NOQUEUE: action=reject reason=plaintext_auth client=10.0.0.1 "
+                     "source=default tls=none auth=PLAIN-PLUS auth_user=alice cert=none "
+                     "reply=\"530 5.7.10 Encryption needed for PLAIN/LOGIN authentication\" "
+                     "credentials_exposed=yes"}},
+        SessionCase{
+            "xoauth2_in_clear_exposes_a_token",
+            "203.0.113.5",
+            {{Step::connect, kPostfix},
+             {Step::mail, {{"{auth_type}", "XOAUTH2"}, {"{auth_authen}", "bob"}}, "continue"},
+             {Step::eom, {{"{i}", "Q1"}}, "continue"}},
+            {"warning: Q1: action=accept client=203.0.113.5 source=lax tls=none "
+             "auth=XOAUTH2 auth_user=bob cert=none credentials_exposed=yes"}},
+        // Issue 19.2: only a known {tls_version} is TLS; the rest is logged as sent.
+        SessionCase{
+            "tls_version_NONE_is_no_tls",
+            "192.0.2.10",
+            {{Step::connect, kPostfix},
+             {Step::mail, {{"{tls_version}", "NONE"}, {"{cipher_bits}", "0"}}, "reject 530 5.7.0"}},
+            {"notice: NOQUEUE: action=reject reason=starttls_required client=192.0.2.10 "
+             "source=tls tls=NONE cipher=none bits=0 auth=none cert=none "
+             "reply=\"530 5.7.0 Must issue a STARTTLS command first\""}},
+        SessionCase{"tls_version_literal_none_is_quoted",
+                    "192.0.2.10",
+                    {{Step::connect, kPostfix},
+                     {Step::mail, {{"{tls_version}", "none"}}, "reject 530 5.7.0"}},
+                    {"notice: NOQUEUE: action=reject reason=starttls_required client=192.0.2.10 "
+                     "source=tls tls=\"none\" cipher=none bits=none auth=none cert=none "
+                     "reply=\"530 5.7.0 Must issue a STARTTLS command first\""}},
+        SessionCase{"cipher_alone_is_no_tls",
+                    "192.0.2.10",
+                    {{Step::connect, kPostfix},
+                     {Step::mail,
+                      {{"{cipher}", "TLS_AES_256_GCM_SHA384"}, {"{cipher_bits}", "256"}},
+                      "reject 530 5.7.0"}},
+                    {"notice: NOQUEUE: action=reject reason=starttls_required client=192.0.2.10 "
+                     "source=tls tls=none cipher=TLS_AES_256_GCM_SHA384 bits=256 auth=none "
+                     "cert=none reply=\"530 5.7.0 Must issue a STARTTLS command first\""}},
+        SessionCase{
+            "plain_under_a_bogus_version_is_in_clear",
+            "10.0.0.1",
+            {{Step::connect, kPostfix},
+             {Step::mail,
+              {{"{tls_version}", "(NONE)"}, {"{auth_type}", "PLAIN"}, {"{auth_authen}", "carol"}},
+              "reject 530 5.7.10"}},
+            {"warning: NOQUEUE: action=reject reason=plaintext_auth client=10.0.0.1 "
+             "source=default tls=(NONE) cipher=none bits=none auth=PLAIN auth_user=carol "
+             "cert=none reply=\"530 5.7.10 Encryption needed for PLAIN/LOGIN "
+             "authentication\" credentials_exposed=yes"}},
+        // Issue 19.3: Sendmail keeps an AUTH over STARTTLS; with no EHLO under TLS it
+        // cannot be shown to follow STARTTLS.
+        SessionCase{"sendmail_auth_then_starttls_without_ehlo_refused",
+                    "10.0.0.1",
+                    {{Step::connect, kSendmail},
+                     {Step::helo, {{"{verify}", "NONE"}}},
+                     {Step::mail,
+                      {{"{i}", "SM1"},
+                       {"{auth_type}", "CRAM-MD5"},
+                       {"{auth_authen}", "dave"},
+                       {"{tls_version}", "TLSv1.3"},
+                       {"{cipher}", "TLS_AES_256_GCM_SHA384"},
+                       {"{cipher_bits}", "256"},
+                       {"{verify}", "NO"}},
+                      "reject 530 5.7.10"}},
+                    {"notice: SM1: action=reject reason=auth_before_starttls client=10.0.0.1 "
+                     "source=default tls=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 bits=256 "
+                     "auth=CRAM-MD5 auth_user=dave cert=none reply=\"530 5.7.10 Encryption "
+                     "needed: authenticate after STARTTLS\""}},
+        SessionCase{
+            "sendmail_ehlo_starttls_ehlo_auth_accepted",
+            "10.0.0.1",
+            {{Step::connect, kSendmail},
+             {Step::helo, {{"{verify}", "NONE"}}},
+             {Step::helo, sendmail_tls13()},
+             {Step::mail,
+              sendmail_tls13({{"{i}", "SM2"}, {"{auth_type}", "PLAIN"}, {"{auth_authen}", "dave"}}),
+              "continue"},
+             {Step::eom, {{"{i}", "SM2"}}, "continue"}},
+            {"info: SM2: action=accept client=10.0.0.1 source=default " +
+             std::string("tls=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 bits=256 auth=PLAIN "
+                         "auth_user=dave cert=none")}},
+        SessionCase{
+            "sendmail_plain_before_starttls_with_ehlo_refused",
+            "10.0.0.1",
+            {{Step::connect, kSendmail},
+             {Step::helo, {}},
+             {Step::helo, sendmail_tls13({{"{auth_type}", "PLAIN"}})},
+             {Step::mail, sendmail_tls13({{"{auth_type}", "PLAIN"}, {"{auth_authen}", "erin"}}),
+              "reject 530 5.7.10"}},
+            {"warning: NOQUEUE: action=reject reason=plaintext_auth client=10.0.0.1 "
+             "source=default tls=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 bits=256 "
+             "auth=PLAIN auth_user=erin cert=none reply=\"530 5.7.10 Encryption needed "
+             "for PLAIN/LOGIN authentication\" credentials_exposed=yes"}},
+        // Issue 19.4: the same facts give the same answer; a message that reaches the
+        // end of message is logged, and a refused one is refused there too.
+        SessionCase{"rcpt_after_a_refused_rcpt_is_refused",
+                    "192.0.2.10",
+                    {{Step::connect, kPostfix},
+                     {Step::mail, tls13(), "continue"},
+                     {Step::rcpt, {}, "reject 530 5.7.0"},
+                     {Step::rcpt, {}, "reject 530 5.7.0"},
+                     {Step::eom, {{"{i}", "R1"}}, "reject 530 5.7.0"}},
+                    {"notice: NOQUEUE: action=reject reason=starttls_required client=192.0.2.10 "
+                     "source=tls tls=none auth=none cert=none reply=\"530 5.7.0 Must issue a "
+                     "STARTTLS command first\""}},
+        SessionCase{"rcpt_after_a_refused_mail_is_refused",
+                    "192.0.2.10",
+                    {{Step::connect, kPostfix},
+                     {Step::mail, {}, "reject 530 5.7.0"},
+                     {Step::rcpt, {}, "reject 530 5.7.0"}},
+                    {"notice: NOQUEUE: action=reject reason=starttls_required client=192.0.2.10 "
+                     "source=tls tls=none auth=none cert=none reply=\"530 5.7.0 Must issue a "
+                     "STARTTLS command first\""}},
+        SessionCase{"refused_then_accepted_facts_then_message_logged",
+                    "192.0.2.10",
+                    {{Step::connect, kPostfix},
+                     {Step::mail, tls13(), "continue"},
+                     {Step::rcpt, {}, "reject 530 5.7.0"},
+                     {Step::rcpt, tls13(), "continue"},
+                     {Step::eom, {{"{i}", "R2"}}, "continue"}},
+                    {"notice: NOQUEUE: action=reject reason=starttls_required client=192.0.2.10 "
+                     "source=tls tls=none auth=none cert=none reply=\"530 5.7.0 Must issue a "
+                     "STARTTLS command first\"",
+                     "info: R2: action=accept client=192.0.2.10 source=tls " + kAcceptTls13}},
+        // Issue 19.5: libmilter hands MAIL the HELO stage's {auth_type} when MAIL has
+        // none; Postfix forgot that AUTH at STARTTLS. Not an AUTH now, but the password
+        // did cross in clear.
+        SessionCase{"stale_helo_auth_type_is_not_an_auth",
+                    "10.0.0.1",
+                    {{Step::connect, kPostfix},
+                     {Step::helo, {}},
+                     {Step::helo, {{"{auth_type}", "PLAIN"}}},
+                     {Step::mail, tls13({{"{auth_type}", "PLAIN"}}), "continue"},
+                     {Step::eom, {{"{i}", "S1"}}, "continue"}},
+                    {"warning: S1: action=accept client=10.0.0.1 source=default " + kAcceptTls13 +
+                     " credentials_exposed=yes"}},
+        // Issue 19.6: the MTA is recognised by what it sends, not only by its name.
+        SessionCase{"renamed_postfix_verified_certificate",
+                    "192.0.2.25",
+                    {{Step::connect, {{"v", "MyMail 3.7.11"}}},
+                     {Step::helo, tls13()},
+                     {Step::mail,
+                      tls13({{"{cert_subject}", "relay.example"}, {"{cert_issuer}", "Example CA"}}),
+                      "continue"},
+                     {Step::eom, {{"{i}", "P1"}}, "continue"}},
+                    {"info: P1: action=accept client=192.0.2.25 source=cert tls=TLSv1.3 "
+                     "cipher=TLS_AES_256_GCM_SHA384 bits=256 auth=none cert=relay.example "
+                     "cert_issuer=\"Example CA\""}},
+        SessionCase{
+            "sendmail_unverified_certificate_refused",
+            "192.0.2.25",
+            {{Step::connect, kSendmail},
+             {Step::helo, sendmail_tls13()},
+             {Step::mail,
+              tls13({{"{verify}", "FAIL"},
+                     {"{cn_subject}", "relay.example"},
+                     {"{cn_issuer}", "Example+20CA"},
+                     {"{cert_subject}", "/CN=relay.example"},
+                     {"{cert_issuer}", "/CN=Example+20CA"}}),
+              "reject 530 5.7.0"}},
+            {"notice: NOQUEUE: action=reject reason=client_cert_required "
+             "client=192.0.2.25 source=cert " +
+             kAcceptTls13 + " reply=\"530 5.7.0 A trusted client certificate is required\""}},
+        SessionCase{"sendmail_verified_certificate_cn_decoded",
+                    "192.0.2.25",
+                    {{Step::connect, kSendmail},
+                     {Step::mail,
+                      tls13({{"{i}", "SM3"},
+                             {"{verify}", "OK"},
+                             {"{cn_subject}", "relay.example"},
+                             {"{cn_issuer}", "Example+20CA"}}),
+                      "continue"},
+                     {Step::eom, {}, "continue"}},
+                    {"info: SM3: action=accept client=192.0.2.25 source=cert tls=TLSv1.3 "
+                     "cipher=TLS_AES_256_GCM_SHA384 bits=256 auth=none cert=relay.example "
+                     "cert_issuer=\"Example CA\""}},
+        SessionCase{
+            "postfix_by_name_but_verify_sent_needs_ok",
+            "192.0.2.25",
+            {{Step::connect, kPostfix},
+             {Step::mail,
+              tls13({{"{verify}", "FAIL"},
+                     {"{cert_subject}", "relay.example"},
+                     {"{cert_issuer}", "Example CA"}}),
+              "reject 530 5.7.0"}},
+            {"notice: NOQUEUE: action=reject reason=client_cert_required "
+             "client=192.0.2.25 source=cert " +
+             kAcceptTls13 + " reply=\"530 5.7.0 A trusted client certificate is required\""}},
+        SessionCase{
+            "configured_sendmail_ignores_the_name",
+            "192.0.2.25",
+            {{Step::connect, kPostfix},
+             {Step::mail,
+              tls13({{"{cert_subject}", "relay.example"}, {"{cert_issuer}", "Example CA"}}),
+              "reject 530 5.7.0"}},
+            {"notice: NOQUEUE: action=reject reason=client_cert_required "
+             "client=192.0.2.25 source=cert " +
+             kAcceptTls13 + " reply=\"530 5.7.0 A trusted client certificate is required\""},
+            "mta = sendmail"},
+        SessionCase{"literal_none_certificate_name_is_quoted",
+                    "192.0.2.30",
+                    {{Step::connect, kPostfix},
+                     {Step::mail, tls13({{"{cert_subject}", "none"}}), "continue"},
+                     {Step::eom, {{"{i}", "N1"}}, "continue"}},
+                    {"info: N1: action=accept client=192.0.2.30 source=tls tls=TLSv1.3 "
+                     "cipher=TLS_AES_256_GCM_SHA384 bits=256 auth=none cert=\"none\""}},
+        // Monitor mode: the would-reject line at MAIL, the message at its end.
+        SessionCase{"monitor_logs_would_reject_then_the_message",
+                    "198.51.100.7",
+                    {{Step::connect, kPostfix},
+                     {Step::mail, {}, "continue"},
+                     {Step::rcpt, {}, "continue"},
+                     {Step::eom, {{"{i}", "M1"}}, "continue"}},
+                    {"warning: NOQUEUE: action=would-reject reason=starttls_required "
+                     "client=198.51.100.7 source=monitor tls=none auth=none cert=none",
+                     "info: M1: action=accept client=198.51.100.7 source=monitor tls=none "
+                     "auth=none cert=none"}},
+        SessionCase{
+            "tempfail_source",
+            "203.0.113.5",
+            {{Step::connect, kPostfix},
+             {Step::mail, {{"{auth_type}", "CRAM-MD5"}, {"{auth_authen}", "f"}}, "continue"},
+             {Step::abort, {}},
+             {Step::mail, tls13(), "continue"},
+             {Step::eom, {{"{i}", "T1"}}, "continue"}},
+            {"info: T1: action=accept client=203.0.113.5 source=lax " + kAcceptTls13}},
+        SessionCase{"abort_forgets_the_transaction",
+                    "192.0.2.10",
+                    {{Step::connect, kPostfix},
+                     {Step::mail, {}, "reject 530 5.7.0"},
+                     {Step::abort, {}},
+                     {Step::mail, tls13(), "continue"},
+                     {Step::eom, {{"{i}", "B1"}}, "continue"}},
+                    {"notice: NOQUEUE: action=reject reason=starttls_required client=192.0.2.10 "
+                     "source=tls tls=none auth=none cert=none reply=\"530 5.7.0 Must issue a "
+                     "STARTTLS command first\"",
+                     "info: B1: action=accept client=192.0.2.10 source=tls " + kAcceptTls13}},
+        SessionCase{
+            "unknown_client_gets_the_default_rule",
+            "",
+            {{Step::connect, kPostfix},
+             {Step::mail, {{"{auth_type}", "login"}, {"{auth_authen}", "g"}}, "reject 530 5.7.10"}},
+            {"warning: NOQUEUE: action=reject reason=plaintext_auth client=unknown "
+             "source=default tls=none auth=login auth_user=g cert=none reply=\"530 "
+             "5.7.10 Encryption needed for PLAIN/LOGIN authentication\" "
+             "credentials_exposed=yes"}},
+        SessionCase{"end_of_message_without_mail_is_judged",
+                    "192.0.2.10",
+                    {{Step::connect, kPostfix}, {Step::eom, {{"{i}", "E1"}}, "reject 530 5.7.0"}},
+                    {"notice: E1: action=reject reason=starttls_required client=192.0.2.10 "
+                     "source=tls tls=none auth=none cert=none reply=\"530 5.7.0 Must issue a "
+                     "STARTTLS command first\""}}),
+    [](const auto& info) { return info.param.name; });
+
+TEST(SessionMta, RecognisedByWhatItSends) {
+  const auto policy = load();
+  Session s(policy, std::nullopt, [](Severity, const LogRecord&) {});
+  const MacroMap renamed{{"v", "MyMail"}};
+  const MacroLookup connect = [&](const char* n) -> const char* {
+    const auto it = renamed.find(n);
+    return it == renamed.end() ? nullptr : it->second.c_str();
+  };
+  s.at_connect(connect);
+  EXPECT_EQ(s.mta(), policy::Mta::sendmail) << "an unknown name: the stricter reading";
+  const MacroMap tls = tls13();
+  s.at_helo([&](const char* n) -> const char* {
+    const auto it = tls.find(n);
+    return it == tls.end() ? nullptr : it->second.c_str();
+  });
+  EXPECT_EQ(s.mta(), policy::Mta::postfix) << "no {verify} under TLS";
+  EXPECT_EQ(s.mta_evidence(), "no {verify} under TLS");
+
+  // An MTA that did not take tlsgate's macro lists: absence proves nothing.
+  Session old(
+      policy, std::nullopt, [](Severity, const LogRecord&) {}, false);
+  old.at_connect(connect);
+  old.at_helo([&](const char* n) -> const char* {
+    const auto it = tls.find(n);
+    return it == tls.end() ? nullptr : it->second.c_str();
+  });
+  EXPECT_EQ(old.mta(), policy::Mta::sendmail);
+}
+
+TEST(SessionCsv, RowsCarryTheRecord) {
+  std::vector<std::string> rows;
+  Session s(load(), addr("192.0.2.10"),
+            [&rows](Severity, const LogRecord& r) { rows.push_back(format_csv_row(r, 0)); });
+  const MacroMap m = tls13({{"{i}", "C1"}});
+  const MacroLookup lookup = [&](const char* n) -> const char* {
+    const auto it = m.find(n);
+    return it == m.end() ? nullptr : it->second.c_str();
+  };
+  s.at_mail(lookup);
+  s.at_end_of_message(lookup);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0],
+            "1970-01-01T00:00:00Z,C1,192.0.2.10,tls,accept,,TLSv1.3,TLS_AES_256_GCM_SHA384,256,"
+            ",,,,no\r\n");
+}
+
+// The accounting file: a write that fails (a full disk) is reported once per run
+// of failures and counted; rows are never silently dropped.
+TEST(AccountingFile, FailedWritesAreReportedOncePerRunAndCounted) {
+  std::vector<std::string> reports;
+  Accounting a([&reports](const std::string& m) { reports.push_back(m); });
+  std::string error;
+  ASSERT_TRUE(a.open("/dev/full", error)) << error;  // every write: ENOSPC
+  LogRecord r;
+  r.action = "accept";
+  for (int i = 0; i < 3; ++i) a.write(r);
+  EXPECT_EQ(a.rows_lost(), 3u);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0],
+            "accounting_file /dev/full: cannot write: No space left on device; rows are lost "
+            "until writes work again");
+
+  // logrotate's reopen onto a disk with room again: one line says so.
+  policy::testing::TempDir dir;
+  ASSERT_TRUE(a.open(dir.file("a.csv"), error)) << error;
+  a.write(r);
+  a.write(r);
+  EXPECT_EQ(a.rows_lost(), 3u);
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_EQ(reports[1], "accounting_file " + dir.file("a.csv") + ": writing again (3 rows lost)");
+  std::ifstream in(dir.file("a.csv"));
+  std::string header, row1, row2;
+  std::getline(in, header);
+  std::getline(in, row1);
+  std::getline(in, row2);
+  EXPECT_TRUE(header.starts_with("time,queue_id,")) << header;
+  EXPECT_FALSE(row2.empty()) << "both rows written";
+}
+
+}  // namespace
+}  // namespace tlsgate::milter
