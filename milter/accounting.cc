@@ -1,10 +1,31 @@
 #include "milter/accounting.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <optional>
 
 namespace tlsgate::milter {
+
+// A file an older tlsgate wrote has fewer columns: rows appended to it would not
+// match its header. It is moved aside (FILE.TIME) and a new file started.
+std::optional<std::string> set_aside_other_header(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+    return std::nullopt;  // a device, a pipe
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(path.c_str(), "r"), std::fclose);
+  if (!in) return std::nullopt;
+  std::string first;
+  for (int c; (c = std::fgetc(in.get())) != EOF && c != '\n' && first.size() < 4096;) {
+    first += static_cast<char>(c);
+  }
+  if (first.empty() || first + "\n" == csv_header()) return std::nullopt;
+  const std::string aside = path + "." + std::to_string(std::time(nullptr));
+  if (std::rename(path.c_str(), aside.c_str()) != 0) return std::nullopt;
+  return aside;
+}
 
 bool Accounting::open(const std::string& path, std::string& error) {
   const std::lock_guard lock(mutex_);
@@ -12,6 +33,10 @@ bool Accounting::open(const std::string& path, std::string& error) {
   path_ = path;
   header_pending_ = false;
   if (path.empty()) return true;
+  if (const auto aside = set_aside_other_header(path); aside && report_) {
+    report_("accounting_file " + path + ": written by another version (other columns): moved to " +
+            *aside + ", a new file begins");
+  }
   std::unique_ptr<std::FILE, FileClose> f(std::fopen(path.c_str(), "a"));
   if (!f) {
     error = "accounting_file " + path + ": " + std::strerror(errno);

@@ -153,7 +153,8 @@ std::string csv_field(std::string_view value) {
 
 std::string csv_header() {
   return "time,queue_id,client,source,action,reason,tls_version,cipher,cipher_bits,"
-         "cert_subject,cert_issuer,auth,auth_user,credentials_exposed\r\n";
+         "cert_subject,cert_issuer,auth,auth_user,credentials_exposed,transaction,"
+         "auth_before_tls\r\n";
 }
 
 std::string format_csv_row(const LogRecord& r, std::time_t when) {
@@ -166,8 +167,8 @@ std::string format_csv_row(const LogRecord& r, std::time_t when) {
   const std::string_view tls = r.tls.empty() ? std::string_view("none") : r.tls;
   for (const std::string_view v :
        {r.queue_id, r.client, r.source, r.action, r.reason, tls, r.cipher, r.bits, r.cert_subject,
-        r.cert_issuer, r.auth, r.auth_user,
-        std::string_view(r.credentials_exposed ? "yes" : "no")}) {
+        r.cert_issuer, r.auth, r.auth_user, std::string_view(r.credentials_exposed ? "yes" : "no"),
+        r.transaction, std::string_view(r.auth_before_tls ? "yes" : "no")}) {
     row += ',';
     row += csv_field(v);
   }

@@ -26,6 +26,12 @@ struct LogRecord {
   std::string_view cert_issuer;
   std::string_view reply;  // "530 5.7.0 text" for a refusal sent to the client
   bool credentials_exposed = false;
+  // CSV only. The transaction: "PROCESS.SESSION.TRANSACTION", the same in a
+  // monitor-mode would-reject row and the accept row of its message.
+  std::string_view transaction;
+  // The AUTH was made before STARTTLS and the MTA kept it (Sendmail): a fact the
+  // decision used that the other columns do not show (tlsgate report --what-if).
+  bool auth_before_tls = false;
 };
 
 // Longer values are cut in syslog lines: a line stays well under the 8 KiB that

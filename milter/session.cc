@@ -1,5 +1,12 @@
 #include "milter/session.h"
 
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+
 #include "policy/tls.h"
 
 namespace tlsgate::milter {
@@ -16,6 +23,19 @@ std::optional<std::string> optional_value_of(const MacroLookup& macros, const ch
   return std::string(v);
 }
 
+// "PROCESS.SESSION": the process by its start time and pid (hex), so that rows of
+// several processes and hosts' files do not collide, then a counter.
+std::string new_session_id() {
+  static const std::string process = [] {
+    char text[40];
+    std::snprintf(text, sizeof text, "%lx%x", static_cast<unsigned long>(std::time(nullptr)),
+                  static_cast<unsigned>(getpid()));
+    return std::string(text);
+  }();
+  static std::atomic<std::uint64_t> sessions{0};
+  return process + "." + std::to_string(++sessions);
+}
+
 }  // namespace
 
 Session::Session(std::shared_ptr<const policy::Policy> policy,
@@ -24,7 +44,10 @@ Session::Session(std::shared_ptr<const policy::Policy> policy,
       rule_(&policy_->rule_for(client)),
       client_text_(client ? client->to_string() : "unknown"),
       sink_(std::move(sink)),
-      macro_lists_taken_(macro_lists_taken) {}
+      macro_lists_taken_(macro_lists_taken),
+      id_(new_session_id()) {}
+
+void Session::begin_transaction() { transaction_ = id_ + "." + std::to_string(++transactions_); }
 
 bool Session::tls_active() const {
   return policy::parse_tls_version(macros_.tls_version).has_value();
@@ -136,6 +159,8 @@ void Session::log(Severity severity, const policy::Decision& d) const {
   }
   r.reply = reply;
   r.credentials_exposed = d.credentials_exposed;
+  r.transaction = transaction_;
+  r.auth_before_tls = f.auth_before_tls;
   sink_(severity, r);
 }
 
@@ -152,6 +177,7 @@ policy::Decision Session::decide_and_log() {
 }
 
 policy::Decision Session::at_mail(const MacroLookup& macros) {
+  begin_transaction();
   read_transaction_macros(macros);
   return decide_and_log();
 }
@@ -164,7 +190,10 @@ policy::Decision Session::at_rcpt(const MacroLookup& macros) {
 
 policy::Decision Session::at_end_of_message(const MacroLookup& macros) {
   if (const char* id = macros("{i}")) queue_id_ = id;
-  if (!decided_) decide_and_log();  // no MAIL seen: judge the message on what is known
+  if (!decided_) {  // no MAIL seen: judge the message on what is known
+    begin_transaction();
+    decide_and_log();
+  }
   const policy::Decision d = decided_->second;
   if (d.refused() && !d.would_reject) return d;  // an MTA that went on after a refusal
   policy::Decision accepted = d;

@@ -73,6 +73,7 @@ class Session {
     bool operator==(const Macros&) const = default;
   };
 
+  void begin_transaction();
   void read_tls_macros(const MacroLookup& macros);
   void read_transaction_macros(const MacroLookup& macros);
   bool tls_active() const;
@@ -92,6 +93,9 @@ class Session {
   bool cert_verified_ = false;
   policy::AuthHistory auth_history_;
   std::string queue_id_;
+  std::string id_;  // unique across processes and restarts: "PROCESS.SESSION"
+  unsigned transactions_ = 0;
+  std::string transaction_;  // id_ + "." + the transaction's number
   // This transaction's last decision and the macros it was made on.
   std::optional<std::pair<Macros, policy::Decision>> decided_;
 };

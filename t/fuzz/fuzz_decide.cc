@@ -341,7 +341,7 @@ void check_record(const milter::LogRecord& r, std::vector<Logged>& out, milter::
   FUZZ_CHECK(row.find_first_of("\r\n") == row.size() - 2, "CSV row spans lines: %s",
              show(row).c_str());
   const auto fields = parse_csv_record(row);
-  FUZZ_CHECK(fields && fields->size() == 14, "CSV row is not 14 fields: %s", show(row).c_str());
+  FUZZ_CHECK(fields && fields->size() == 16, "CSV row is not 16 fields: %s", show(row).c_str());
   out.push_back({sev, line, std::string(r.action), r.credentials_exposed});
 }
 

@@ -11,7 +11,7 @@
 //    in the fields written "none" when empty (tls, cipher, bits, auth, cert) a bare
 //    none means empty and a value "none" is quoted.
 //  - csv_field / format_csv_row: one CRLF-terminated record that a strict RFC 4180
-//    reader splits into the header's 14 fields, each of which unescapes (one leading
+//    reader splits into the header's 16 fields, each of which unescapes (one leading
 //    ' dropped, then \\ and \xNN) to the value written; no field starts with = + - @.
 #include <fuzzer/FuzzedDataProvider.h>
 
@@ -237,7 +237,9 @@ void check_csv_row(const LogRecord& r, std::time_t when) {
                                      r.cert_issuer,
                                      r.auth,
                                      r.auth_user,
-                                     r.credentials_exposed ? "yes" : "no"};
+                                     r.credentials_exposed ? "yes" : "no",
+                                     r.transaction,
+                                     r.auth_before_tls ? "yes" : "no"};
   FUZZ_CHECK((*parsed)[0].find_first_of(",\" ") == std::string::npos, "time field %s",
              show((*parsed)[0]).c_str());
   for (std::size_t i = 0; i < std::size(values); ++i) {
@@ -254,7 +256,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   using namespace tlsgate::fuzz;
   FuzzedDataProvider in(data, size);
   // Strings first (backslash-separated, see FuzzedDataProvider), so that seeds read as text.
-  std::string fields[13];
+  std::string fields[14];
   for (std::string& f : fields) f = in.ConsumeRandomLengthString(512);
   const bool exposed = in.ConsumeBool();
   const auto when = in.ConsumeIntegral<std::int64_t>();
@@ -274,6 +276,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   r.cert_issuer = fields[11];
   r.reply = fields[12];
   r.credentials_exposed = exposed;
+  r.transaction = fields[13];
+  r.auth_before_tls = in.ConsumeBool();
 
   for (const std::string& f : fields) {
     check_escape_value(f);

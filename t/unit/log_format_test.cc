@@ -185,7 +185,7 @@ TEST(FormatCsvRow, OneRecordOneLine) {
   const std::string v = "x\r\n\"evil\",row\n\xff" + std::string(10000, ',');
   const std::string row = format_csv_row(hostile_record(v), 0);
   EXPECT_TRUE(row.starts_with("1970-01-01T00:00:00Z,"));
-  EXPECT_TRUE(row.ends_with(",yes\r\n"));
+  EXPECT_TRUE(row.ends_with(",yes,,no\r\n"));
   EXPECT_EQ(row.find_first_of("\r\n"), row.size() - 2);
 }
 
@@ -228,7 +228,7 @@ TEST(CsvRow, OneRecordOneLine) {
   r.cert_subject = "relay\nexample";
   EXPECT_EQ(format_csv_row(r, 0),
             "1970-01-01T00:00:00Z,4Xk2Lz0c1Qz9,192.0.2.10,partners,accept,,TLSv1.3,"
-            "TLS_AES_256_GCM_SHA384,256,relay\\x0aexample,,,,no\r\n");
+            "TLS_AES_256_GCM_SHA384,256,relay\\x0aexample,,,,no,,no\r\n");
 }
 
 }  // namespace

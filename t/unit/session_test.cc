@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <map>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -464,21 +465,64 @@ TEST(SessionMta, RecognisedByWhatItSends) {
   EXPECT_EQ(old.mta(), policy::Mta::sendmail);
 }
 
-TEST(SessionCsv, RowsCarryTheRecord) {
+TEST(SessionCsv, RowsCarryTheRecordAndTheTransaction) {
   std::vector<std::string> rows;
-  Session s(load(), addr("192.0.2.10"),
+  Session s(load(), addr("198.51.100.7"),
             [&rows](Severity, const LogRecord& r) { rows.push_back(format_csv_row(r, 0)); });
   const MacroMap m = tls13({{"{i}", "C1"}});
   const MacroLookup lookup = [&](const char* n) -> const char* {
     const auto it = m.find(n);
     return it == m.end() ? nullptr : it->second.c_str();
   };
+  const MacroLookup plaintext = [](const char*) -> const char* { return nullptr; };
+  s.at_mail(plaintext);  // monitor: would-reject now, the message at its end
+  s.at_end_of_message(lookup);
   s.at_mail(lookup);
   s.at_end_of_message(lookup);
+  ASSERT_EQ(rows.size(), 3u);
+  const std::regex row(
+      "1970-01-01T00:00:00Z,(C1)?,198\\.51\\.100\\.7,monitor,(would-reject|accept),"
+      "(starttls_required)?,(none|TLSv1\\.3),(TLS_AES_256_GCM_SHA384)?,(256)?,,,,,no,"
+      "([0-9a-f]+\\.[0-9]+)\\.([0-9]+),no\r\n");
+  std::smatch first, second, third;
+  ASSERT_TRUE(std::regex_match(rows[0], first, row)) << rows[0];
+  ASSERT_TRUE(std::regex_match(rows[1], second, row)) << rows[1];
+  ASSERT_TRUE(std::regex_match(rows[2], third, row)) << rows[2];
+  EXPECT_EQ(first[2], "would-reject");
+  EXPECT_EQ(second[2], "accept");
+  // The would-reject row and its message's accept row: one transaction.
+  EXPECT_EQ(first[7].str() + "." + first[8].str(), second[7].str() + "." + second[8].str());
+  EXPECT_EQ(first[8], "1");
+  // The next message: the same session, the next transaction.
+  EXPECT_EQ(third[7], first[7]);
+  EXPECT_EQ(third[8], "2");
+  // Another session: another id.
+  std::vector<std::string> other;
+  Session s2(load(), addr("198.51.100.7"),
+             [&other](Severity, const LogRecord& r) { other.push_back(format_csv_row(r, 0)); });
+  s2.at_mail(plaintext);
+  std::smatch fourth;
+  ASSERT_TRUE(std::regex_match(other.at(0), fourth, row)) << other[0];
+  EXPECT_NE(fourth[7], first[7]);
+}
+
+TEST(SessionCsv, AuthBeforeTlsIsWrittenForTheReplay) {
+  std::vector<std::string> rows;
+  Session s(load(), addr("203.0.113.5"),
+            [&rows](Severity, const LogRecord& r) { rows.push_back(format_csv_row(r, 0)); });
+  const MacroMap connect = kSendmail;
+  const MacroMap mail = sendmail_tls13({{"{auth_type}", "CRAM-MD5"}, {"{auth_authen}", "h"}});
+  auto lookup_of = [](const MacroMap& m) -> MacroLookup {
+    return [&m](const char* n) -> const char* {
+      const auto it = m.find(n);
+      return it == m.end() ? nullptr : it->second.c_str();
+    };
+  };
+  s.at_connect(lookup_of(connect));
+  s.at_mail(lookup_of(mail));  // [source lax] allows it: logged at the end
+  s.at_end_of_message(lookup_of(mail));
   ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0],
-            "1970-01-01T00:00:00Z,C1,192.0.2.10,tls,accept,,TLSv1.3,TLS_AES_256_GCM_SHA384,256,"
-            ",,,,no\r\n");
+  EXPECT_TRUE(rows[0].ends_with(",yes\r\n")) << rows[0];
 }
 
 // The accounting file: a write that fails (a full disk) is reported once per run
@@ -512,6 +556,30 @@ TEST(AccountingFile, FailedWritesAreReportedOncePerRunAndCounted) {
   std::getline(in, row2);
   EXPECT_TRUE(header.starts_with("time,queue_id,")) << header;
   EXPECT_FALSE(row2.empty()) << "both rows written";
+}
+
+TEST(AccountingFile, AFileWithAnotherHeaderIsSetAside) {
+  policy::testing::TempDir dir;
+  const std::string old_header =
+      "time,queue_id,client,source,action,reason,tls_version,cipher,cipher_bits,"
+      "cert_subject,cert_issuer,auth,auth_user,credentials_exposed\r\n";
+  const std::string path = dir.write("a.csv", old_header + "2026-01-01T00:00:00Z,Q,x\r\n");
+  std::vector<std::string> reports;
+  Accounting a([&reports](const std::string& m) { reports.push_back(m); });
+  std::string error;
+  ASSERT_TRUE(a.open(path, error)) << error;
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_TRUE(reports[0].starts_with("accounting_file " + path +
+                                     ": written by another version (other columns): moved to " +
+                                     path + "."))
+      << reports[0];
+  std::ifstream in(path);
+  std::string header;
+  std::getline(in, header);
+  EXPECT_EQ(header + "\n", csv_header());
+  // The same header: appended to, not moved.
+  ASSERT_TRUE(a.open(path, error));
+  EXPECT_EQ(reports.size(), 1u);
 }
 
 }  // namespace
