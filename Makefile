@@ -86,7 +86,7 @@ SYSUSERSDIR    = $(PREFIX)/lib/sysusers.d
 TMPFILESDIR    = $(PREFIX)/lib/tmpfiles.d
 INSTALL        = install
 
-.PHONY: all deps check unit golden format format-check clean demo bench bench-smoke check-integration stress \
+.PHONY: all deps check unit golden check-docs docs-golden format format-check clean demo bench bench-smoke check-integration stress \
         install uninstall check-install check-systemd check-asan check-tsan check-asan-integration fuzz fuzz-smoke fuzz-build
 
 all: $(BUILD)/tlsgate
@@ -128,7 +128,7 @@ deps:
 	fi
 
 check: deps
-	$(MAKE) unit golden bench-smoke format-check check-install check-asan fuzz-smoke check-integration check-asan-integration
+	$(MAKE) unit golden bench-smoke check-docs format-check check-install check-asan fuzz-smoke check-integration check-asan-integration
 
 # The unit tests built with ASan + UBSan (any finding aborts the test run) and with
 # TSan. `make SANITIZE=... all` builds the daemon the same way for the integration tests.
@@ -194,6 +194,17 @@ unit: $(BUILD)/unit_tests
 
 golden: $(BUILD)/tlsgate
 	t/golden/run.sh $(BUILD)/tlsgate
+
+# The docs are tested (t/docs/check.py): each command README and the man pages show
+# that runs without an MTA, their main.cf and .mc snippets (postconf, m4), INI
+# examples (tlsgate -n) and sample log lines (made by tlsgate for real). After an
+# intended change of a command's output: make docs-golden, and review the diff.
+check-docs: $(BUILD)/tlsgate
+	t/bench/need-tools.sh
+	python3 t/docs/check.py $(BUILD)/tlsgate
+
+docs-golden: $(BUILD)/tlsgate
+	python3 t/docs/check.py --update $(BUILD)/tlsgate
 
 FORMATTED := t/bench/noop_milter.c $(POLICY_SRC) $(MILTER_SRC) $(UNIT_SRC) $(BENCH_SRC) $(FUZZ_SRC) \
              $(wildcard policy/*.h milter/*.h t/unit/*.h t/fuzz/*.h)
