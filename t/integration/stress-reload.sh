@@ -15,26 +15,18 @@
 #   TG_STRESS_RELOADS (100)  TG_STRESS_SESSIONS (5000, at most)  TG_STRESS_RATE (40 a second)
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
+. "$(dirname "${BASH_SOURCE[0]}")/lib/suite.sh"
 . "$here/lib/stress.sh"
-st_prepare
+suite_begin stress-reload
 
 reloads=${TG_STRESS_RELOADS:-100}
 sessions=${TG_STRESS_SESSIONS:-5000}
 rate=${TG_STRESS_RATE:-40}
 milter_port=${TG_STRESS_MILTER_PORT:-18905}
 export SMTP_PORT=${TG_STRESS_SMTP_PORT:-10034}
-work=$(mktemp -d)
-milter_pid= loader=
-cleanup() {
-    [[ -n $loader ]] && kill "$loader" 2>/dev/null || true
-    [[ -n $milter_pid ]] && kill "$milter_pid" 2>/dev/null || true
-    pf_stop || true
-    tg_syslog_stop || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+loader=
+suite_at_exit '[[ -z $loader ]] || kill "$loader"'
+suite_at_exit pf_stop
 started=$SECONDS
 ini=$work/tlsgate.ini
 
@@ -62,10 +54,7 @@ install_config() { config "$1" >"$ini.new" && mv "$ini.new" "$ini"; }
 bad_line=$(config broken | grep -n '^require_starttls = perhaps$' | cut -d: -f1)
 
 install_config good
-tg_syslog_start
-spawn_with_syslog "$root/build/tlsgate" -f -c "$ini" 2>"$work/tlsgate.stderr"
-milter_pid=$TG_SPAWNED_PID
-tg_syslog_wait "tlsgate\[$milter_pid\]: started: " 20
+suite_start_tlsgate "$ini"
 MILTER=inet:127.0.0.1:$milter_port SMTP_LISTEN=127.0.0.1 pf_start
 
 echo "== sessions at $rate a second from 127.0.0.2-4 (at most $sessions) while $reloads reloads are done"
@@ -179,5 +168,5 @@ tg_check "no refused message delivered" grep -q 'leaked=0$' "$work/delivery"
 tg_check "tlsgate still running" kill -0 "$milter_pid"
 
 echo "reload: reloads=$reloads (reloaded $((reloaded - 1)), refused $failed, unanswered $lost) $(head -n 1 "$work/verdicts")"
-echo "stress-reload: $tg_passed passed, $tg_failed failed ($((SECONDS - started)) s)"
-((tg_failed == 0))
+echo "(stress-reload: $((SECONDS - started)) s)"
+suite_end

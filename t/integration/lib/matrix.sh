@@ -7,6 +7,10 @@
 #                           from three sources
 #   matrix_rules            no second EHLO, monitor, tempfail, AUTH before STARTTLS,
 #                           minimum bits, cipher lists, minimum TLS version
+#   matrix_client_certs TLS DN   [source relay]: no certificate, the test CA's
+#                           (TLS/client.crt), another CA's with the same names
+#                           (made here; DN: what comes before /CN= in the MTA's
+#                           test certificates), a wrong issuer
 #   matrix_ipv6             from ::1 (skipped without IPv6)
 
 # shellcheck disable=SC2034  # used by the scripts that source this file
@@ -132,6 +136,34 @@ matrix_rules() {
     scenario tls13-only-tls13 127.0.0.8 accept "accept - tls13-only none" \
         -- swaks $(from 127.0.0.8) --tls --tls-protocol tlsv1_3
 
+}
+
+matrix_client_certs() {
+    local tls=$1 dn=$2 dir
+    dir=$(mktemp -d)
+    (
+        cd "$dir"
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 7 \
+            -subj "$dn/CN=tlsgate test CA" -keyout other-ca.key -out other-ca.crt 2>/dev/null
+        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+            -subj "$dn/CN=client.example.test" -keyout other.key -out other.csr 2>/dev/null
+        openssl x509 -req -in other.csr -CA other-ca.crt -CAkey other-ca.key -CAcreateserial \
+            -days 7 -out other.crt 2>/dev/null
+    )
+    local test_ca=(--tls-cert "$tls/client.crt" --tls-key "$tls/client.key")
+    local names='cert=client\.example\.test cert_issuer="tlsgate test CA"'
+    scenario relay-no-cert 127.0.0.10 "530 5.7.0" "reject client_cert_required relay none" \
+        -- swaks $(from 127.0.0.10) --tls
+    CASE_CERT=$names scenario relay-test-ca-cert 127.0.0.10 accept "accept - relay none" \
+        -- swaks $(from 127.0.0.10) --tls "${test_ca[@]}"
+    # The same names, another CA: not verified (Postfix sends no certificate macros,
+    # Sendmail sends them with {verify} = FAIL), so logged as cert=none.
+    scenario relay-other-ca-cert 127.0.0.10 "530 5.7.0" "reject client_cert_required relay none" \
+        -- swaks $(from 127.0.0.10) --tls --tls-cert "$dir/other.crt" --tls-key "$dir/other.key"
+    CASE_CERT=$names scenario relay-wrong-issuer 127.0.0.11 "530 5.7.0" \
+        "reject client_cert_required relay-other-issuer none" \
+        -- swaks $(from 127.0.0.11) --tls "${test_ca[@]}"
+    rm -rf "$dir"
 }
 
 matrix_ipv6() {

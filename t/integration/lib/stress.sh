@@ -10,27 +10,36 @@
 #   st_proc PID                "THREADS RSS_KB FDS" now
 #   st_load ARGS...            lib/smtp_load.py (asyncio SMTP sessions)
 #   st_pf_exec NAME CMD...     a command in a Postfix container
+#   st_config PORT [LINES...]  a tlsgate.ini on stdout: the milter on PORT,
+#                              [source default] and [source strict] (127.0.0.3)
+#                              STARTTLS required, [source open] (127.0.0.2) not,
+#                              then LINES
 #   st_maildir_ids DIR         the stress ids found in a Maildir tree, one a line
 #                              (a message delivered twice gives its id twice)
-#   st_prepare                 root, the test packages and python3: what every
-#                              stress test needs before it starts
 #
-# Sources lib/common.sh, lib/syslog.sh and lib/postfix-container.sh.
+# Source it after lib/suite.sh (suite_begin does the preparing); it sources
+# lib/postfix-container.sh.
 
-# shellcheck source-path=SCRIPTDIR source=common.sh
-. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-# shellcheck source-path=SCRIPTDIR source=syslog.sh
-. "$(dirname "${BASH_SOURCE[0]}")/syslog.sh"
 # shellcheck source-path=SCRIPTDIR source=postfix-container.sh
 . "$(dirname "${BASH_SOURCE[0]}")/postfix-container.sh"
 
-st_prepare() {
-    tg_need_root
-    tg_need_test_pkgs
-    tg_need_pkgs python3
-}
-
 _st_sampler=
+
+st_config() {
+    cat <<INI
+[milter]
+socket = inet:$1@127.0.0.1
+[source default]
+require_starttls = yes
+[source open]
+networks = 127.0.0.2
+require_starttls = no
+[source strict]
+networks = 127.0.0.3
+require_starttls = yes
+INI
+    printf '%s\n' "${@:2}"
+}
 
 st_now() { date +%s.%N; }
 
