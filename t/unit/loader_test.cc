@@ -607,6 +607,37 @@ TEST(LoaderFiles, SyntaxThatIsAccepted) {
   EXPECT_EQ(r.policy->source_count(), 2u);
 }
 
+TEST(LoaderFiles, InlineCommentsWithSemicolonOrHashAfterABlank) {
+  // One rule for every value: ; or # after a space or tab starts a comment.
+  const LoadResult r = load_ok(
+      "[milter] # the daemon\n"
+      "mode = monitor\t# a tab before it\n"
+      "[source a] ; partners\n"
+      "networks = 192.0.2.0/24 # the partners, 198.51.100.0/24\n"
+      "require_client_cert = yes ; needed\n"
+      "client_cert_issuer = Example CA # our CA\n"
+      "client_cert_subject = relay;O=x#1 ; a comment after the value\n");
+  ASSERT_NE(r.policy, nullptr);
+  const Rule& rule = r.policy->rule_for(addr("192.0.2.1"));
+  EXPECT_EQ(rule.source, "a");
+  EXPECT_EQ(rule.mode, Mode::monitor);
+  EXPECT_EQ(rule.client_cert_issuer, "Example CA");
+  EXPECT_EQ(rule.client_cert_subject, "relay;O=x#1") << "no blank before: part of the value";
+  EXPECT_EQ(r.policy->rule_for(addr("198.51.100.1")).source, "default") << "commented out";
+  EXPECT_EQ(r.policy->netblock_count(), 1u);
+}
+
+TEST(LoaderErrors, SemicolonOrHashWithoutABlankIsPartOfTheValue) {
+  for (const char* mark : {";", "#"}) {
+    const std::string text = "[source a]\nnetworks = 10.0.0.0/8"s + mark + "comment\n";
+    const LoadResult r = load_policy_text(text, kFile, "");
+    EXPECT_EQ(r.policy, nullptr) << mark;
+    EXPECT_THAT(error_strings(r.errors),
+                ElementsAre(StartsWith("test.ini:2: 10.0.0.0/8"s + mark + "comment: ")))
+        << mark;
+  }
+}
+
 TEST(LoaderFiles, ByteOrderMarkAndKeylessSectionsThatAreFine) {
   // A BOM before line 1 is not part of it; an empty [milter] or [source default]
   // changes nothing (both are optional) and is not an error.
