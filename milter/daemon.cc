@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -108,7 +109,14 @@ class ReloadThread {
 
 }  // namespace
 
-int run_daemon(const DaemonOptions& options) {
+int run_daemon(const DaemonOptions& given) {
+  // Absolute, so that a reload after detaching (chdir /) reads the same file, and the
+  // paths relative to its directory (pid_file, accounting_file, networks_file) stay put.
+  DaemonOptions options = given;
+  std::error_code ec;
+  if (const auto absolute = std::filesystem::absolute(given.config_path, ec); !ec) {
+    options.config_path = absolute.lexically_normal().string();
+  }
   auto loaded = policy::load_policy(options.config_path, daemon_load_options());
   if (!loaded.policy) {
     for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";

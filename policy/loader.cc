@@ -395,7 +395,9 @@ std::shared_ptr<const Policy> PolicyBuilder::build() {
     if (const Setting* set = s.get("mode")) {
       m.mode = set->value == "monitor" ? Mode::monitor : Mode::enforce;
     }
+    // One rule for every path of the file: relative to the config file's directory.
     if (!m.accounting_file.empty()) m.accounting_file = resolve_path(m.accounting_file);
+    if (!m.pid_file.empty()) m.pid_file = resolve_path(m.pid_file);
   }
   return policy;
 }

@@ -446,6 +446,19 @@ TEST(LoadPolicy, NetworksFileRelativeToTheConfigFile) {
   EXPECT_TRUE(r.policy->rule_for(addr("192.0.2.7")).require_starttls);
 }
 
+TEST(LoadPolicy, MilterPathsRelativeToTheConfigFile) {
+  TempDir dir;
+  const std::string path = dir.write("tlsgate.ini",
+                                     "[milter]\n"
+                                     "pid_file = tlsgate.pid\n"
+                                     "accounting_file = accounting.csv\n");
+  const LoadResult r = load_policy(path);
+  ASSERT_TRUE(r.errors.empty()) << error_strings(r.errors)[0];
+  ASSERT_NE(r.policy, nullptr);
+  EXPECT_EQ(r.policy->milter().pid_file, dir.file("tlsgate.pid"));
+  EXPECT_EQ(r.policy->milter().accounting_file, dir.file("accounting.csv"));
+}
+
 TEST(LoadPolicy, ErrorsNameThePathGiven) {
   TempDir dir;
   const std::string path = dir.write("bad.ini", "[source a]\nnetworks = 192.0.2.1/24\n");
