@@ -143,6 +143,12 @@ class PolicyBuilder {
       error(e.line, std::string(key->name) + ": " + *problem);
       return;
     }
+    if (section->scope == Scope::milter && options_.check_setting) {
+      if (auto problem = options_.check_setting(key->name, e.value)) {
+        error(e.line, std::string(key->name) + ": " + *problem);
+        return;
+      }
+    }
 
     const auto section_index = static_cast<std::uint32_t>(section - sections_.data());
     const bool is_network_key = key->type == ValueType::cidr_list || key->name == "networks_file";

@@ -54,6 +54,35 @@ tg_check "names file and line, and 'not started'" \
     grep -Pzq "$work/bad\.ini:3: mode: .*\ntlsgate: 1 error; not started" "$work/bad.out"
 tg_check "nothing listens" bash -c "! ss -Hltn 'sport = :$port' | grep -q ."
 
+echo "== -n and a start refuse the same values (nothing is bound)"
+ini "$work/host.ini" "inet:$port@host.invalid"
+hostline="$work/host.ini:2: socket: \"inet:$port@host.invalid\": host.invalid is neither an IPv4 address nor a host name that resolves"
+rc=0
+"$tlsgate" -n -c "$work/host.ini" >"$work/host-n.out" 2>&1 || rc=$?
+tg_check "-n, a socket host that does not resolve: exit 1 (got $rc), FILE:LINE: socket: ..." \
+    bash -c '[[ $1 == 1 ]] && grep -qF "$2" "$3"' _ "$rc" "$hostline" "$work/host-n.out"
+rc=0
+"$tlsgate" -f -c "$work/host.ini" >"$work/host-start.out" 2>&1 || rc=$?
+tg_check "a start with it: exit 1 (got $rc), the same line" \
+    bash -c '[[ $1 == 1 ]] && grep -qF "$2" "$3"' _ "$rc" "$hostline" "$work/host-start.out"
+ini "$work/user.ini" "inet:$port@127.0.0.1" "user = tlsgate-no-such-user"
+rc=0
+"$tlsgate" -f -c "$work/user.ini" >"$work/user.out" 2>&1 || rc=$?
+tg_check "a start with an unknown user: exit 1 (got $rc), FILE:LINE: user: ..." \
+    bash -c '[[ $1 == 1 ]] && grep -qF "$2:3: user: unknown user tlsgate-no-such-user" "$3"' _ \
+    "$rc" "$work/user.ini" "$work/user.out"
+rc=0
+(cd "$work" && "$tlsgate" -f -c "$work/busy.ini" -p foo) >"$work/p.out" 2>&1 || rc=$?
+tg_check "-p foo at a start: usage error, exit 2 (got $rc), no socket ./foo" \
+    bash -c '[[ $1 == 2 ]] && grep -q "^tlsgate: -p foo: expected inet:PORT@ADDR" "$2" && [[ ! -e $3 ]]' _ \
+    "$rc" "$work/p.out" "$work/foo"
+rc=0
+"$tlsgate" -n -c "$work/busy.ini" -p "inet:$port@host.invalid" >"$work/pn.out" 2>&1 || rc=$?
+tg_check "-n -p with a host that does not resolve: exit 2 (got $rc)" \
+    bash -c '[[ $1 == 2 ]] && grep -q "^tlsgate: -p inet:$2@host.invalid: host.invalid is neither" "$3"' _ \
+    "$rc" "$port" "$work/pn.out"
+tg_check "nothing listens" bash -c "! ss -Hltn 'sport = :$port' | grep -q ."
+
 echo "== a unix socket: stale file removed, mode and group, privileges dropped, pid file"
 sock=$work/run/tlsgate.sock
 mkdir -p "$work/run"

@@ -404,6 +404,29 @@ TEST(LoaderErrors, EveryMistakeOfAFileWithItsLine) {
 // ---------------------------------------------------------------------------
 // load_policy on the file system.
 
+TEST(LoaderErrors, SystemChecksOfMilterValuesWithTheirLine) {
+  // `tlsgate -n` and the daemon pass a check of [milter] values against the system;
+  // its findings are errors like any other, and it only sees values that parsed.
+  std::vector<std::string> asked;
+  const LoadOptions options{
+      .check_setting = [&](std::string_view key,
+                           std::string_view value) -> std::optional<std::string> {
+        asked.push_back(std::string(key) + "=" + std::string(value));
+        if (key == "user") return "unknown user " + std::string(value);
+        return std::nullopt;
+      }};
+  const LoadResult r = load_policy_text(
+      "[milter]\nsocket = inet:0\nuser = nobody-here\ngroup = staff\n"
+      "[source a]\nnetworks = 192.0.2.0/24\nmode = monitor\n",
+      kFile, "", options);
+  EXPECT_EQ(r.policy, nullptr);
+  EXPECT_THAT(error_strings(r.errors),
+              ElementsAre("test.ini:2: socket: \"inet:0\": port must be a number from 1 to 65535",
+                          "test.ini:3: user: unknown user nobody-here"));
+  EXPECT_THAT(asked, ElementsAre("user=nobody-here", "group=staff"))
+      << "only [milter] values that parsed are checked";
+}
+
 TEST(LoadPolicy, MissingFile) {
   TempDir dir;
   const std::string path = dir.file("nope.ini");
