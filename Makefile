@@ -120,6 +120,7 @@ $(BUILD)/noop_milter: t/bench/noop_milter.c
 	$(CC) -std=c11 $(WARNINGS) $(CFLAGS) -O2 -g -o $@ $< $(MILTER_LIBS)
 
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/milter/log_format.o $(BUILD)/milter/cipher_child.o \
+                     $(BUILD)/milter/live_sessions.o \
                      $(BUILD)/libpolicy.a
 	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS) $(GTEST_LIBS)
 
