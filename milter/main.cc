@@ -52,8 +52,8 @@ Enforces TLS rules per client netblock for Postfix and Sendmail (a milter).
   -h, --help          print this help
 
 Signals: SIGUSR1 reloads the configuration (a bad file is logged and the running
-policy kept) and reopens the accounting file; SIGTERM, SIGINT and SIGHUP stop it
-(libmilter takes SIGHUP: it is not a reload).
+policy kept) and reopens the accounting file; SIGTERM, SIGINT and SIGHUP stop it,
+letting the sessions in flight finish (up to 10 s; SIGHUP is no reload).
 
 Exit status: 0 success; 1 configuration errors, or the daemon cannot start (the
 socket is in use, privileges cannot be dropped, ...); 2 usage error.
