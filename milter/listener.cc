@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -47,7 +49,17 @@ void Listener::stop_accepting() {
   }
   // Connections are refused from here on (a listening TCP socket stops listening;
   // a unix one refuses connect), and those still in its backlog are reset.
-  if (socket) shutdown(socket.get(), SHUT_RDWR);
+  if (!socket) return;
+  shutdown(socket.get(), SHUT_RDWR);
+  // A unix socket's file goes too, as libmilter removes it when it stops: if the
+  // privileges left allow it (libmilter tried only when no longer root either).
+  sockaddr_un addr{};
+  socklen_t len = sizeof addr;
+  if (getsockname(socket.get(), reinterpret_cast<sockaddr*>(&addr), &len) == 0 &&
+      addr.sun_family == AF_UNIX && addr.sun_path[0] == '/') {
+    struct stat st {};
+    if (lstat(addr.sun_path, &st) == 0 && S_ISSOCK(st.st_mode)) unlink(addr.sun_path);
+  }
 }
 
 }  // namespace tlsgate::milter

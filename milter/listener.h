@@ -16,9 +16,10 @@ class Listener {
   // The process's one socket in the listening state: the one smfi_opensocket opened.
   static std::variant<Listener, std::string> find();
 
-  // From now on new connections are refused: the socket is shut down, and
-  // libmilter's listener thread waits on a pipe that never becomes readable in its
-  // place (dup3), so it neither notices nor accepts; the sessions in flight go on.
+  // From now on new connections are refused: the socket is shut down (a unix
+  // socket's file removed, where the privileges left allow it), and libmilter's
+  // listener thread waits on a pipe that never becomes readable in its place
+  // (dup3), so it neither notices nor accepts; the sessions in flight go on.
   void stop_accepting();
 
  private:

@@ -202,19 +202,20 @@ detached_fails privileges "tlsgate: cannot become root: Operation not permitted"
     "$tlsgate" -c "$work/priv.ini"
 
 echo "== SIGTERM finishes the sessions in flight"
-ini "$work/term.ini" "inet:$port@127.0.0.1"
-"$tlsgate" -f -c "$work/term.ini" 2>"$work/term.out" &
+tsock=$work/term.sock
+ini "$work/unixterm.ini" "unix:$tsock"
+"$tlsgate" -f -c "$work/unixterm.ini" 2>"$work/term.out" &
 tpid=$!
 pids+=("$tpid")
-tg_wait_for 10 "tlsgate listening" listening "$port"
+tg_wait_for 10 "tlsgate listening" log_has "$work/term.out" "started: listening on unix:$tsock"
 mkdir "$work/s1"
-hold_session "inet:$port@127.0.0.1" "$work/s1"
+hold_session "unix:$tsock" "$work/s1"
 tg_wait_for 10 "the session to be open" test -e "$work/s1/open"
 kill -TERM "$tpid"
 tg_check "it waits: 'stopping: waiting for 1 session in flight (up to 10 s)'" \
     tg_wait_for 10 "the stopping line" log_has "$work/term.out" "stopping: waiting for 1 session in flight (up to 10 s)"
-tg_check "still running, not listening any more" \
-    bash -c 'kill -0 "$1" && ! ss -Hltn "sport = :$2" | grep -q .' _ "$tpid" "$port"
+tg_check "still running; its socket file is gone, nothing listens there" \
+    bash -c 'kill -0 "$1" && [[ ! -e $2 ]]' _ "$tpid" "$tsock"
 touch "$work/s1/go"
 tg_check "the session's MAIL still gets its answer (530 5.7.0: no TLS)" \
     tg_wait_for 10 "the MAIL reply" grep -q '^replycode 530 5\.7\.0 ' "$work/s1/mail"
@@ -224,6 +225,7 @@ tg_check "once the session closed: exit 0 (got $rc), 'stopped' logged" \
     bash -c '[[ $1 == 0 ]] && grep -qE "tlsgate\[[0-9]+\]: stopped$" "$2"' _ "$rc" "$work/term.out"
 
 echo "== SIGTERM cuts a session that never ends after 10 s"
+ini "$work/term.ini" "inet:$port@127.0.0.1"
 "$tlsgate" -f -c "$work/term.ini" 2>"$work/cut.out" &
 tpid=$!
 pids+=("$tpid")
@@ -233,6 +235,7 @@ hold_session "inet:$port@127.0.0.1" "$work/s2"
 tg_wait_for 10 "the session to be open" test -e "$work/s2/open"
 kill -TERM "$tpid"
 tg_wait_for 10 "the stopping line" log_has "$work/cut.out" "stopping: waiting for 1 session"
+tg_check "no longer listening on :$port" bash -c '! ss -Hltn "sport = :$1" | grep -q .' _ "$port"
 start=$SECONDS
 rc=0
 tg_wait_for 20 "tlsgate to stop" stopped "$tpid" && wait "$tpid" || rc=$?
