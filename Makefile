@@ -1,6 +1,7 @@
 # tlsgate: the Makefile is the entry point for building, testing and installing.
 #   make          build build/tlsgate
-#   make deps     install the build and test dependencies (Debian 12, apt-get)
+#   make deps     install the build dependencies (Debian 12, apt-get): what make and make install need
+#   make test-deps  install the test dependencies too (make check does)
 #   make check    install what is needed, build, run every test
 #   make demo     tlsgate with the example rules in front of a real Postfix
 #   make stress   the fault and load tests (kill -9, reloads, 1,000 sessions, a stopped tlsgate)
@@ -49,12 +50,15 @@ POLICY_OBJ := $(POLICY_SRC:%.cc=$(BUILD)/%.o)
 MILTER_OBJ := $(MILTER_SRC:%.cc=$(BUILD)/%.o)
 UNIT_OBJ   := $(UNIT_SRC:%.cc=$(BUILD)/%.o)
 
-# Debian packages the build and the tests need (clang and its compiler-rt: libFuzzer).
-DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev libgtest-dev clang-format \
-        clang libclang-rt-14-dev
-# ... and check-install: man page lint, unit and sysusers/tmpfiles checks, logrotate -d,
-# m4 + Sendmail's cf files to expand the .mc snippet.
-DEPS += mandoc groff-base systemd logrotate m4 sendmail-cf
+# Debian packages `make` and `make install` need (make deps) ...
+DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev
+# ... and what the tests need besides (make test-deps; make check installs both):
+# GoogleTest, clang-format, clang and its compiler-rt (libFuzzer), nss_wrapper (the
+# golden tests' fixed users and groups), and for check-install man page lint, unit
+# and sysusers/tmpfiles checks, logrotate -d, m4 + Sendmail's cf files to expand the
+# .mc snippet.
+TEST_DEPS := libgtest-dev clang-format clang libclang-rt-14-dev libnss-wrapper \
+             mandoc groff-base systemd logrotate m4 sendmail-cf
 
 # libFuzzer targets (t/fuzz/NAME.cc, seeds in t/fuzz/corpus/NAME/), built with clang,
 # ASan and UBSan into build-fuzz/. What a run finds goes to build-fuzz/corpus/NAME/
@@ -86,7 +90,7 @@ SYSUSERSDIR    = $(PREFIX)/lib/sysusers.d
 TMPFILESDIR    = $(PREFIX)/lib/tmpfiles.d
 INSTALL        = install
 
-.PHONY: all deps check unit golden check-docs docs-golden format format-check clean demo bench bench-smoke check-integration stress \
+.PHONY: all deps test-deps check unit golden check-docs docs-golden format format-check clean demo bench bench-smoke check-integration stress \
         install uninstall check-install check-systemd check-asan check-tsan check-asan-integration fuzz fuzz-smoke fuzz-build
 
 all: $(BUILD)/tlsgate
@@ -116,35 +120,46 @@ $(BUILD)/noop_milter: t/bench/noop_milter.c
 	$(CC) -std=c11 $(WARNINGS) $(CFLAGS) -O2 -g -o $@ $< $(MILTER_LIBS)
 
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/milter/log_format.o $(BUILD)/milter/cipher_child.o \
-                     $(BUILD)/milter/session.o $(BUILD)/milter/accounting.o $(BUILD)/libpolicy.a
+                     $(BUILD)/milter/session.o $(BUILD)/milter/accounting.o \
+                     $(BUILD)/milter/live_sessions.o $(BUILD)/libpolicy.a
 	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS) $(GTEST_LIBS)
 
-# Idempotent: apt-get runs only when a package is missing.
-deps:
-	@missing=$$(for p in $(DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:" $$missing; \
-	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
-	fi
+# Idempotent: apt-get runs only when a package is missing (dpkg-query: `dpkg -s`
+# also succeeds for a removed package whose configuration files remain).
+define apt_install
+@missing=$$(for p in $(1); do \
+  [ "$$(dpkg-query -W -f='$${db:Status-Status}' $$p 2>/dev/null)" = installed ] || echo $$p; \
+done); \
+if [ -n "$$missing" ]; then \
+  echo "installing:" $$missing; \
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+fi
+endef
 
-check: deps
+deps:
+	$(call apt_install,$(DEPS))
+
+test-deps: deps
+	$(call apt_install,$(TEST_DEPS))
+
+check: test-deps
 	$(MAKE) unit golden bench-smoke check-docs format-check check-install check-asan fuzz-smoke check-integration check-asan-integration
 
 # The unit tests built with ASan + UBSan (any finding aborts the test run) and with
 # TSan. `make SANITIZE=... all` builds the daemon the same way for the integration tests.
-check-asan: deps
+check-asan: test-deps
 	$(MAKE) SANITIZE=address unit
 
 # check-tsan also runs the Postfix matrix against a TSan build (not in make check: a
 # few minutes); halt_on_error makes any race in tlsgate end it. Races inside
 # libmilter (not instrumented) are suppressed in t/integration/tsan.supp.
-check-tsan: deps
+check-tsan: test-deps
 	$(MAKE) SANITIZE=thread unit all
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/t/integration/tsan.supp" \
 	  TLSGATE=$(CURDIR)/build-tsan/tlsgate t/integration/postfix-e2e.sh
 
 # The Postfix scenario matrix against tlsgate built with ASan + UBSan (root, podman).
-check-asan-integration: deps
+check-asan-integration: test-deps
 	$(MAKE) SANITIZE=address all
 	TLSGATE=$(CURDIR)/build-asan/tlsgate t/integration/postfix-e2e.sh
 
@@ -233,10 +248,10 @@ fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
 # checked-in seeds and t/fuzz/regressions/ and then runs a fixed number of inputs
 # (t/fuzz/smoke-runs) from seed 1: the same inputs on every run, so a green CI means
 # the same thing twice. t/fuzz/run.sh prints each target's exec count.
-fuzz: deps fuzz-build
+fuzz: test-deps fuzz-build
 	t/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-fuzz-smoke: deps fuzz-build
+fuzz-smoke: test-deps fuzz-build
 	t/fuzz/run.sh $(FUZZ_BUILD) smoke $(FUZZ_TARGETS)
 
 # tlsgate with etc/tlsgate.ini in front of a real Postfix (container, private

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "milter/live_sessions.h"
 #include "milter/logger.h"
 #include "milter/policy_store.h"
 #include "milter/session.h"
@@ -113,6 +114,7 @@ sfsistat on_connect(SMFICTX* ctx, char*, _SOCK_ADDR* hostaddr) {
     session->at_connect(macros_of(ctx));
     if (smfi_setpriv(ctx, session.get()) != MI_SUCCESS) throw std::runtime_error("smfi_setpriv");
     session.release();  // owned by the context now; freed in on_close
+    live_sessions().opened();
     return SMFIS_CONTINUE;
   });
 }
@@ -155,6 +157,7 @@ sfsistat on_close(SMFICTX* ctx) {
     // close may come without connect: then there is no session to free.
     std::unique_ptr<Session> owned(s);
     smfi_setpriv(ctx, nullptr);
+    if (owned) live_sessions().closed();
     return SMFIS_CONTINUE;
   });
 }

@@ -6,20 +6,30 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
+#include <filesystem>
 #include <iostream>
+#include <optional>
 #include <thread>
+#include <variant>
 
 #include "milter/callbacks.h"
+#include "milter/detach.h"
+#include "milter/listener.h"
+#include "milter/live_sessions.h"
 #include "milter/logger.h"
+#include "milter/pid_file.h"
 #include "milter/policy_store.h"
+#include "milter/unix_socket.h"
 #include "policy/loader.h"
 
 namespace tlsgate::milter {
@@ -28,11 +38,9 @@ namespace {
 constexpr int kOk = 0;
 constexpr int kError = 1;
 
-int fail(const std::string& message) {
-  std::cerr << "tlsgate: " << message << "\n";
-  log(Severity::error, message);
-  return kError;
-}
+// How long a stop waits for the sessions in flight, and how often it looks.
+constexpr std::chrono::milliseconds kStopTimeout{10'000};
+constexpr std::chrono::milliseconds kStopPoll{50};
 
 std::string unix_path(const std::string& spec) {
   for (const char* prefix : {"unix:", "local:"}) {
@@ -106,9 +114,111 @@ class ReloadThread {
   std::thread thread_;
 };
 
+// Everything a start made that a failed start must not leave behind, and where its
+// reason goes: stderr and syslog, and once detached, the parent (milter/detach.h).
+class Start {
+ public:
+  int fail(const std::string& message) {
+    std::cerr << "tlsgate: " << message << "\n";
+    log(Severity::error, message);
+    if (pid_file) pid_file->remove();  // before the report: the parent exits on it
+    if (detached) detached->failed(message);
+    return kError;
+  }
+
+  std::optional<PidFile> pid_file;
+  std::optional<Detached> detached;
+};
+
+// The signals that stop tlsgate, and the one the libmilter thread sends the main
+// thread when smfi_main returns by itself.
+constexpr std::array kStopSignals{SIGTERM, SIGINT, SIGHUP};
+constexpr int kMilterReturned = SIGUSR2;
+
+sigset_t stop_set() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (const int sig : kStopSignals) sigaddset(&set, sig);
+  sigaddset(&set, kMilterReturned);
+  return set;
+}
+
+// Waits in sigtimedwait rather than sleeping: the main thread waiting for a stop
+// signal is the thread Linux hands a signal sent to the process (kill PID) to, so
+// a second SIGTERM lands here (and is ignored) instead of in libmilter's thread.
+void pause_for_signals(std::chrono::milliseconds interval) {
+  const sigset_t set = stop_set();
+  const timespec ts{0, static_cast<long>(interval.count()) * 1'000'000L};
+  sigtimedwait(&set, nullptr, &ts);
+}
+
+// Stopping: no new connections, then the sessions in flight (counted from connect
+// to close, milter/live_sessions.h) get up to kStopTimeout to end. A connection
+// libmilter accepted that has not reached connect yet is not waited for.
+void finish_sessions(Listener& listener) {
+  listener.stop_accepting();
+  const std::size_t open = live_sessions().count();
+  if (open == 0) {
+    log(Severity::notice, "stopped");
+    return;
+  }
+  const auto seconds = std::to_string(kStopTimeout.count() / 1000) + " s";
+  log(Severity::notice, "stopping: waiting for " + std::to_string(open) + " session" +
+                            (open == 1 ? "" : "s") + " in flight (up to " + seconds + ")");
+  const std::size_t cut =
+      live_sessions().wait_until_none(kStopTimeout, kStopPoll, pause_for_signals);
+  if (cut == 0) {
+    log(Severity::notice, "stopped");
+  } else {
+    log(Severity::warning, "stopped: " + std::to_string(cut) + " session" + (cut == 1 ? "" : "s") +
+                               " cut short after " + seconds);
+  }
+}
+
+// Runs libmilter until a stop signal or its own end; returns the exit code.
+//
+// libmilter's own signal thread (started in smfi_main) also waits for SIGTERM,
+// SIGINT and SIGHUP. Given one, it sets its stop flag: MILTER_STOP for SIGTERM and
+// SIGHUP alike (SIGHUP is no reload in libmilter, just a stop), MILTER_ABRT for
+// SIGINT. Its listener sees the flag only when its select() on the listening socket
+// returns, which it re-arms every MI_CHK_TIME = 5 s: hence a stop that took up to
+// 5 s. And Debian's libmilter runs sessions in a pool of workers that, once the flag
+// is set, serve no further command: a session in flight would never get its answer.
+// So this thread, the process's main thread, waits for those signals itself (Linux
+// gives a signal sent to the process to the main thread first when it waits for it)
+// and stops without telling libmilter: it closes the listening socket under
+// libmilter's feet, waits for the sessions, and exits.
+int serve(Listener& listener) {
+  const pthread_t main_thread = pthread_self();
+  std::atomic<int> milter_result{kOk};
+  std::thread milter([&] {
+    milter_result = smfi_main() == MI_SUCCESS ? kOk : kError;
+    pthread_kill(main_thread, kMilterReturned);
+  });
+  milter.detach();  // never joined: the process ends with _Exit
+  const sigset_t set = stop_set();
+  int sig = 0;
+  while (sigwait(&set, &sig) != 0) {
+  }
+  if (sig != kMilterReturned) {
+    finish_sessions(listener);
+    return kOk;
+  }
+  // libmilter ended by itself (an error, or it got the signal after all).
+  log(Severity::notice, milter_result == kOk ? "stopped" : "stopped after a libmilter error");
+  return milter_result;
+}
+
 }  // namespace
 
-int run_daemon(const DaemonOptions& options) {
+int run_daemon(const DaemonOptions& given) {
+  // Absolute, so that a reload after detaching (chdir /) reads the same file, and the
+  // paths relative to its directory (pid_file, accounting_file, networks_file) stay put.
+  DaemonOptions options = given;
+  std::error_code ec;
+  if (const auto absolute = std::filesystem::absolute(given.config_path, ec); !ec) {
+    options.config_path = absolute.lexically_normal().string();
+  }
   auto loaded = policy::load_policy(options.config_path, daemon_load_options());
   if (!loaded.policy) {
     for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
@@ -123,53 +233,70 @@ int run_daemon(const DaemonOptions& options) {
   // Before any thread exists, so that every thread inherits the mask.
   sigset_t blocked;
   sigemptyset(&blocked);
-  for (const int sig : {SIGHUP, SIGTERM, SIGINT, SIGUSR1}) sigaddset(&blocked, sig);
+  for (const int sig : {SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2}) sigaddset(&blocked, sig);
   pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
+
+  Start start;
+  // The pid file first: a second instance sharing it stops here, before it touches
+  // the socket; its directory, made if missing, may also hold a unix socket.
+  if (!settings.pid_file.empty()) {
+    auto locked = PidFile::lock(settings.pid_file);
+    if (auto* problem = std::get_if<std::string>(&locked)) return start.fail(*problem);
+    start.pid_file.emplace(std::get<PidFile>(std::move(locked)));
+  }
 
   PolicyStore store(options.config_path, options.foreground);
   if (smfi_setconn(const_cast<char*>(socket.c_str())) != MI_SUCCESS) {
-    return fail("bad socket " + socket);
+    return start.fail("bad socket " + socket);
   }
   const smfiDesc filter = make_filter(store);
-  if (smfi_register(filter) != MI_SUCCESS) return fail("smfi_register failed");
+  if (smfi_register(filter) != MI_SUCCESS) return start.fail("smfi_register failed");
+  const std::string path = unix_path(socket);
+  if (!path.empty()) {
+    if (auto problem = claim_unix_socket(path)) {
+      return start.fail("cannot listen on " + socket + ": " + *problem);
+    }
+  }
   // libmilter would fail silently later in smfi_main: open the socket now and say why.
+  // Not `true` (libmilter would unlink whatever is at a unix path): a stale socket
+  // is gone already, a live one refused above.
   errno = 0;
-  if (smfi_opensocket(true) != MI_SUCCESS) {
-    return fail("cannot listen on " + socket + ": " +
-                (errno != 0 ? std::string(strerror(errno)) : std::string("bind failed")) +
-                " (is another process using it?)");
+  if (smfi_opensocket(false) != MI_SUCCESS) {
+    return start.fail("cannot listen on " + socket + ": " +
+                      (errno != 0 ? std::string(strerror(errno)) : std::string("bind failed")) +
+                      " (is another process using it?)");
   }
-  if (const std::string path = unix_path(socket); !path.empty()) {
-    if (auto err = prepare_unix_socket(path, settings)) return fail(*err);
+  if (!path.empty()) {
+    if (auto err = prepare_unix_socket(path, settings)) return start.fail(*err);
   }
-  if (!options.foreground && daemon(0, 0) != 0) {
-    return fail("cannot detach: " + std::string(strerror(errno)));
+  if (!options.foreground) {
+    auto detached = Detached::start();  // the parent exits in there, once we report
+    if (auto* problem = std::get_if<std::string>(&detached)) return start.fail(*problem);
+    start.detached.emplace(std::get<Detached>(std::move(detached)));
   }
-  if (!settings.pid_file.empty()) {
-    std::ofstream pid(settings.pid_file, std::ios::trunc);
-    pid << getpid() << "\n";
-    if (!pid) return fail("cannot write pid_file " + settings.pid_file);
+  if (start.pid_file) {
+    if (auto problem = start.pid_file->write(getpid())) return start.fail(*problem);
   }
-  if (auto err = drop_privileges(settings)) return fail(*err);
+  if (auto err = drop_privileges(settings)) return start.fail(*err);
 
   std::string error;
   const auto& p = *loaded.policy;
   const std::string summary = std::to_string(p.source_count()) + " sources, " +
                               std::to_string(p.netblock_count()) + " netblocks";
-  if (!store.install(loaded.policy, error)) return fail(error);
+  if (!store.install(loaded.policy, error)) return start.fail(error);
 
-  int result = kOk;
-  {
-    ReloadThread reloader(store);
-    log(Severity::notice,
-        "started: listening on " + socket + ", " + options.config_path + ": " + summary +
-            ", mode=" + (settings.mode == policy::Mode::monitor ? "monitor" : "enforce"));
-    if (smfi_main() != MI_SUCCESS) result = kError;
-  }
-  log(Severity::notice, result == kOk ? "stopped" : "stopped after a libmilter error");
-  if (!settings.pid_file.empty()) unlink(settings.pid_file.c_str());
-  // smfi_main returns without joining libmilter's worker threads: one may still be
-  // in a callback using `store` (ThreadSanitizer saw Accounting::write race with
+  auto listener = Listener::find();
+  if (auto* problem = std::get_if<std::string>(&listener)) return start.fail(*problem);
+
+  ReloadThread reloader(store);
+  log(Severity::notice,
+      "started: listening on " + socket + ", " + options.config_path + ": " + summary +
+          ", mode=" + (settings.mode == policy::Mode::monitor ? "monitor" : "enforce"));
+  if (start.detached) start.detached->ready();
+  const int result = serve(std::get<Listener>(listener));
+  if (start.pid_file) start.pid_file->remove();
+  // libmilter's threads are still there, one perhaps in a callback using `store`
+  // (a session cut short; ThreadSanitizer saw Accounting::write race with
   // ~PolicyStore at SIGTERM). So exit here, before any destructor runs; every
   // accounting row is already flushed and syslog needs no closing.
   std::fflush(nullptr);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "milter/daemon.h"
+#include "milter/system_check.h"
 #include "milter/version.h"
 #include "policy/explain.h"
 #include "policy/facts.h"
@@ -31,8 +32,10 @@ constexpr const char* kUsageText =
 Enforces TLS rules per client netblock for Postfix and Sendmail (a milter).
 
   -c, --config FILE   configuration file (default /etc/tlsgate/tlsgate.ini)
-  -n, --check         check the configuration, print "OK: N sources, M netblocks"
-                      or every error as FILE:LINE: message, and exit
+  -n, --check         check the configuration as a start would, without binding
+                      (user and group exist, the socket's host resolves), print
+                      "OK: N sources, M netblocks" or every error as
+                      FILE:LINE: message, and exit
       --explain ADDR  show the source governing ADDR (an IPv4/IPv6 address, or
                       "unknown"), the merged rules with the origin of each value,
                       and the decision for the session described by:
@@ -44,13 +47,14 @@ Enforces TLS rules per client netblock for Postfix and Sendmail (a milter).
       --cert-verified   the MTA verified the client certificate named by
       --cert-subject S, --cert-issuer I   its subject's and issuer's CN
   -f, --foreground    run in the foreground, also log to stderr
-  -p, --socket SPEC   override [milter] socket
+  -p, --socket SPEC   override [milter] socket (the same syntax, checked the same
+                      way, also with -n)
   -V, --version       print the version
   -h, --help          print this help
 
 Signals: SIGUSR1 reloads the configuration (a bad file is logged and the running
-policy kept) and reopens the accounting file; SIGTERM, SIGINT and SIGHUP stop it
-(libmilter takes SIGHUP: it is not a reload).
+policy kept) and reopens the accounting file; SIGTERM, SIGINT and SIGHUP stop it,
+letting the sessions in flight finish (up to 10 s; SIGHUP is no reload).
 
 Exit status: 0 success; 1 configuration errors, or the daemon cannot start (the
 socket is in use, privileges cannot be dropped, ...); 2 usage error.
@@ -90,7 +94,8 @@ int print_errors(const std::vector<policy::ConfigError>& errors) {
 }
 
 int run_check(const Options& o) {
-  const auto loaded = policy::load_policy(o.config);
+  // What a start checks, without binding: the values of [milter] against this system.
+  const auto loaded = policy::load_policy(o.config, {.check_setting = milter::check_setting_here});
   if (!loaded.policy) return print_errors(loaded.errors);
   std::cout << "OK: " << loaded.policy->source_count() << " sources, "
             << loaded.policy->netblock_count() << " netblocks\n";
@@ -157,6 +162,13 @@ int main(int argc, char** argv) {
   }
   if (optind < argc) return usage_error(std::string("unexpected argument: ") + argv[optind]);
   if (o.check && o.explain_address) return usage_error("-n and --explain do not go together");
+  // The check [milter] socket gets, at a start and with -n alike (libmilter would take
+  // "-p foo" as a unix socket ./foo).
+  if (o.socket) {
+    if (auto problem = milter::check_socket_here(*o.socket)) {
+      return usage_error("-p " + *o.socket + ": " + *problem);
+    }
+  }
   if (o.check) return run_check(o);
   if (o.explain_address) return run_explain(o);
   return milter::run_daemon({o.config, o.foreground, o.socket});

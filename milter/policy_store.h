@@ -9,14 +9,18 @@
 #include "milter/accounting.h"
 #include "milter/cipher_child.h"
 #include "milter/logger.h"
+#include "milter/system_check.h"
 #include "policy/loader.h"
 #include "policy/policy.h"
 
 namespace tlsgate::milter {
 
 // How the daemon loads, at start and on reload: cipher strings are expanded in a
-// child process (milter/cipher_child.h).
-inline policy::LoadOptions daemon_load_options() { return {.expand_ciphers = expand_in_child}; }
+// child process (milter/cipher_child.h); user, group and socket are checked against
+// this system, as `tlsgate -n` checks them (milter/system_check.h).
+inline policy::LoadOptions daemon_load_options() {
+  return {.expand_ciphers = expand_in_child, .check_setting = check_setting_here};
+}
 
 class PolicyStore {
  public:

@@ -112,6 +112,12 @@ int on_key(void* user, const char* section, const char* name, const char* value)
   return 1;
 }
 
+// One comment rule for every value: a line starting with ; or # is a comment, and
+// after a value ; or # preceded by a space or tab starts one (inih's inline
+// comments need that blank before them). A ; or # with no blank before it is part
+// of the value, e.g. `client_cert_subject = CN=a;O=b` or a `#` in a name.
+char kCommentPrefixes[] = ";#";
+
 // inih keeps its options in globals (a Debian patch makes them run-time settings).
 int run_inih(const std::vector<std::string>& lines, const std::vector<bool>& broken,
              const IniHandler* handler) {
@@ -123,6 +129,9 @@ int run_inih(const std::vector<std::string>& lines, const std::vector<bool>& bro
   ini_allow_multiline = false;  // an indented line is a mistake, not a continuation
   ini_allow_no_value = false;
   ini_stop_on_first_error = false;
+  ini_start_comment_prefixes = kCommentPrefixes;
+  ini_allow_inline_comments = true;
+  ini_inline_comment_prefixes = kCommentPrefixes;
   LineFeed feed;
   feed.lines = &lines;
   feed.broken = &broken;

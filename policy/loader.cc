@@ -143,6 +143,12 @@ class PolicyBuilder {
       error(e.line, std::string(key->name) + ": " + *problem);
       return;
     }
+    if (section->scope == Scope::milter && options_.check_setting) {
+      if (auto problem = options_.check_setting(key->name, e.value)) {
+        error(e.line, std::string(key->name) + ": " + *problem);
+        return;
+      }
+    }
 
     const auto section_index = static_cast<std::uint32_t>(section - sections_.data());
     const bool is_network_key = key->type == ValueType::cidr_list || key->name == "networks_file";
@@ -397,10 +403,12 @@ std::shared_ptr<const Policy> PolicyBuilder::build() {
     }
     if (const Setting* set = s.get("mta")) {
       m.mta = set->value == "postfix"    ? Mta::postfix
-              : set->value == "sendmail" ? Mta::sendmail
-                                         : Mta::automatic;
+                                         : set->value == "sendmail" ? Mta::sendmail
+                                                                    : Mta::automatic;
     }
+    // One rule for every path of the file: relative to the config file's directory.
     if (!m.accounting_file.empty()) m.accounting_file = resolve_path(m.accounting_file);
+    if (!m.pid_file.empty()) m.pid_file = resolve_path(m.pid_file);
   }
   return policy;
 }

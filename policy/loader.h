@@ -1,7 +1,9 @@
 // Loading a policy from an INI file: every mistake reported as FILE:LINE, all of them.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,9 +14,16 @@
 
 namespace tlsgate::policy {
 
+// What a pure load cannot check: a [milter] value against the system the daemon
+// would run on (does the user exist, does the socket's host resolve). nullopt if
+// `value` of `key` is fine, else what is wrong with it.
+using SettingCheck =
+    std::function<std::optional<std::string>(std::string_view key, std::string_view value)>;
+
 struct LoadOptions {
   bool keep_netblocks = false;                        // keep each netblock's text for --explain
   CipherExpander expand_ciphers = CipherSet::expand;  // once per distinct cipher string
+  SettingCheck check_setting = nullptr;               // none: the file's syntax and values only
 };
 
 struct LoadResult {

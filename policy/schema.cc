@@ -6,6 +6,7 @@
 #include <array>
 #include <charconv>
 
+#include "policy/socket_spec.h"
 #include "policy/tls.h"
 
 namespace tlsgate::policy {
@@ -78,23 +79,6 @@ std::optional<unsigned> parse_unsigned(std::string_view text, int base = 10) {
   return v;
 }
 
-std::optional<std::string> check_socket(std::string_view v) {
-  const std::string hint = "expected inet:PORT@ADDR, inet6:PORT@ADDR or unix:PATH";
-  const auto colon = v.find(':');
-  if (colon == std::string_view::npos) return hint;
-  const std::string_view kind = v.substr(0, colon);
-  const std::string_view rest = v.substr(colon + 1);
-  if (kind == "unix" || kind == "local") {
-    if (rest.empty() || rest.front() != '/') return "a unix socket needs an absolute path";
-    return std::nullopt;
-  }
-  if (kind != "inet" && kind != "inet6") return hint;
-  const std::string_view port = rest.substr(0, rest.find('@'));
-  const auto n = parse_unsigned(port);
-  if (!n || *n == 0 || *n > 65535) return "port must be a number from 1 to 65535";
-  return std::nullopt;
-}
-
 }  // namespace
 
 std::span<const KeySpec> all_keys() { return kKeys; }
@@ -141,9 +125,11 @@ std::optional<std::string> check_value(const KeySpec& key, std::string_view valu
       if (n && *n <= 0777) return std::nullopt;
       return quoted + " is not an octal file mode such as 0660";
     }
-    case socket:
-      if (auto err = check_socket(value)) return quoted + ": " + *err;
+    case socket: {
+      const auto parsed = parse_socket_spec(value);
+      if (const auto* err = std::get_if<std::string>(&parsed)) return quoted + ": " + *err;
       return std::nullopt;
+    }
     case path:
     case text:
     case cidr_list:

@@ -15,8 +15,9 @@ and is checked by its kind:
                starting with "$ " or "# " is a command, the lines after it its
                output. A tlsgate command that runs without an MTA (-n, --explain,
                -V, -h, report) is run from the repository root (tlsgate is
-               build/tlsgate, /etc/tlsgate/ is etc/, no -c is -c etc/tlsgate.ini);
-               its whole output must equal
+               build/tlsgate, /etc/tlsgate/ is etc/, no -c is -c etc/tlsgate.ini; the
+               users of t/golden/nss/, tlsgate among them, exist); its whole output
+               must equal
                t/docs/golden/DOC.N.out, and the lines the doc shows must appear in
                it in order (the file is named by the command: DOC.HASH.out). Other
                commands (make, systemctl, a daemon with -f) are counted, not run.
@@ -25,8 +26,7 @@ and is checked by its kind:
                every name known to Postfix.
   sendmail.mc  through m4 and Sendmail's cf files (Debian's sendmail-cf): each
                INPUT_MAIL_FILTER and define() must show up in the sendmail.cf.
-  ini          an INI file or part of one: `tlsgate -n` says OK (user/group lines
-               are left out: the user is the admin's to create).
+  ini          an INI file or part of one: `tlsgate -n` says OK.
   log, demo    sample log lines ("tlsgate[PID]: LINE", or the demo's "tlsgate  LINE";
                an indented line continues the one before). Each is produced for
                real: a milter session with the line's facts (client, TLS, cipher,
@@ -146,11 +146,20 @@ def runnable(argv):
                for a in argv[1:])
 
 
+# As on a host where tlsgate is installed: its user and group exist (systemd-sysusers,
+# the package). nss_wrapper gives every command the fixed users of t/golden/nss/,
+# whatever this machine has.
+NSS = {"LD_PRELOAD": "libnss_wrapper.so",
+       "NSS_WRAPPER_PASSWD": os.path.join(ROOT, "t/golden/nss/passwd"),
+       "NSS_WRAPPER_GROUP": os.path.join(ROOT, "t/golden/nss/group")}
+
+
 def run_tlsgate(argv):
     argv = [TLSGATE] + [a.replace("/etc/tlsgate/", "etc/") for a in argv[1:]]
     if not any(a in ("-c", "--config") for a in argv) and "report" not in argv:
         argv[1:1] = ["-c", "etc/tlsgate.ini"]  # the default, /etc/tlsgate/tlsgate.ini
-    p = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    p = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60,
+                       env={**os.environ, **NSS})
     return p.stdout + p.stderr + f"exit: {p.returncode}\n"
 
 
@@ -300,10 +309,9 @@ def check_ini(block):
         shutil.copy(os.path.join(ROOT, "etc", "legacy-networks.txt"), d)
         path = os.path.join(d, "tlsgate.ini")
         with open(path, "w") as f:
-            for l in block.lines:
-                if not re.match(r"^\s*(user|group)\s*=", l):
-                    f.write(l + "\n")
-        p = subprocess.run([TLSGATE, "-n", "-c", path], capture_output=True, text=True)
+            f.write("\n".join(block.lines) + "\n")
+        p = subprocess.run([TLSGATE, "-n", "-c", path], capture_output=True, text=True,
+                           env={**os.environ, **NSS})
         check(f"{block.where}: tlsgate -n says OK", p.returncode == 0 and
               p.stdout.startswith("OK: "), p.stdout + p.stderr)
 

@@ -4,7 +4,8 @@
 #   contrib/docker/compose.yaml         Postfix + tlsgate (checked to name that
 #                                       Dockerfile and contrib/docker/postfix)
 # The tlsgate image runs as the compose file runs it (its CMD, only the socket
-# moved to 127.0.0.1:18950 for host networking) with the example rules plus a
+# moved to 127.0.0.1:18950 through TLSGATE_SOCKET for host networking) with the
+# example rules plus a
 # loopback source that requires STARTTLS; Postfix (the compose file's other
 # image) calls it on SMTP port 10050. Two sessions: plaintext -> 530 5.7.0,
 # STARTTLS TLS 1.3 -> queued; tlsgate's decision lines must be in `podman logs`.
@@ -62,6 +63,20 @@ if milter not in ("inet:tlsgate:8891", "${TLSGATE_MILTER:-inet:tlsgate:8891}"):
     print(f"  postfix: MILTER={env.get('MILTER')!r}, expected inet:tlsgate:8891", file=sys.stderr); ok = False
 sys.exit(0 if ok else 1)
 PY
+tg_check "compose.yaml: the milter port is not published, tlsgate not on the host's network" \
+    python3 - "$compose" <<'PY'
+import sys, yaml
+svc = yaml.safe_load(open(sys.argv[1]))["services"]
+t = svc["tlsgate"]
+ok = True
+if t.get("ports") or t.get("network_mode") == "host":
+    print(f"  tlsgate: ports={t.get('ports')!r} network_mode={t.get('network_mode')!r}", file=sys.stderr); ok = False
+for name, s in svc.items():
+    for p in s.get("ports", []):
+        if str(p).split(":")[-1].split("/")[0] == "8891":
+            print(f"  {name} publishes the milter port: {p}", file=sys.stderr); ok = False
+sys.exit(0 if ok else 1)
+PY
 
 # 2. The tlsgate image (skipped when one from the same files exists).
 tg_build_context_image "$TG_TLSGATE_IMAGE" "$TG_REPO_DIR" "$dockerfile" \
@@ -84,13 +99,17 @@ if ss -Hltn "sport = :$milter_port" | grep -q .; then
 fi
 mapfile -t ul < <(tg_ulimit_args)
 cmd=$(tg_podman image inspect --format '{{join .Config.Cmd " "}}' "$TG_TLSGATE_IMAGE")
-tg_check "image CMD runs tlsgate -f -c /etc/tlsgate/tlsgate.ini" \
-    grep -q '^tlsgate -f -c /etc/tlsgate/tlsgate.ini' <<<"$cmd"
+tg_check "image CMD runs tlsgate -f -c /etc/tlsgate/tlsgate.ini -p \"\$TLSGATE_SOCKET\"" \
+    grep -qF 'exec tlsgate -f -c /etc/tlsgate/tlsgate.ini -p "$TLSGATE_SOCKET"' <<<"$cmd"
+tg_check "image default TLSGATE_SOCKET=inet:8891@0.0.0.0" \
+    grep -qx 'TLSGATE_SOCKET=inet:8891@0.0.0.0' < <(tg_podman image inspect \
+    --format '{{range .Config.Env}}{{println .}}{{end}}' "$TG_TLSGATE_IMAGE")
 tg_podman rm -f --ignore "$name" >/dev/null 2>&1 || true
+# The image's own CMD; on the host's network, the socket on loopback (as the
+# compose file and README say for network_mode: host).
 tg_podman run -d --name "$name" --network host "${ul[@]}" --pull=never \
     --log-driver k8s-file -v "$work/tlsgate.ini:/etc/tlsgate/tlsgate.ini:ro" \
-    "$TG_TLSGATE_IMAGE" tlsgate -f -c /etc/tlsgate/tlsgate.ini \
-    -p "inet:$milter_port@127.0.0.1" >/dev/null
+    -e "TLSGATE_SOCKET=inet:$milter_port@127.0.0.1" "$TG_TLSGATE_IMAGE" >/dev/null
 milter_logs() { tg_podman logs "$name" 2>&1; }
 milter_listening() { milter_logs | grep -q "started: listening on inet:$milter_port@127.0.0.1"; }
 tg_wait_for 20 "tlsgate container to listen" milter_listening || {
@@ -128,8 +147,7 @@ session tls13 '^<[-~] +250 2\.0\.0 Ok: queued as [0-9A-F]+' \
 #    mounts it, Postfix published on the host's port $SMTP_PORT. Podman's CNI
 #    network here has no DNS (no dnsname plugin in Debian 12), so Postfix gets
 #    tlsgate's address through TLSGATE_MILTER instead of the name "tlsgate".
-# tlsgate takes ~4 s to stop (libmilter notices the signal at its next poll):
-# stop the first one meanwhile.
+# Stop the first container meanwhile (podman rm -t 5: SIGTERM, then SIGKILL).
 tg_podman rm -f --ignore -t 5 "$name" >/dev/null 2>&1 &
 pf_stop
 milter_logs() { tg_podman logs "$project"_tlsgate_1 2>&1; }

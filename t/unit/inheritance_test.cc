@@ -341,9 +341,21 @@ TEST(MilterSettings, SocketForms) {
   }
 }
 
-TEST(MilterSettings, AbsoluteAccountingFileKept) {
-  const auto policy = load("[milter]\naccounting_file = /var/log/tlsgate.csv\n", "/etc/tlsgate");
+TEST(MilterSettings, AbsolutePathsKept) {
+  const auto policy = load(
+      "[milter]\naccounting_file = /var/log/tlsgate.csv\npid_file = /run/tlsgate/tlsgate.pid\n",
+      "/etc/tlsgate");
   EXPECT_EQ(policy->milter().accounting_file, "/var/log/tlsgate.csv");
+  EXPECT_EQ(policy->milter().pid_file, "/run/tlsgate/tlsgate.pid");
+}
+
+TEST(MilterSettings, RelativePathsAreRelativeToTheConfigFilesDirectory) {
+  // One rule for pid_file, accounting_file and networks_file alike.
+  const auto policy =
+      load("[milter]\naccounting_file = log/accounting.csv\npid_file = ../run/tlsgate.pid\n",
+           "/etc/tlsgate");
+  EXPECT_EQ(policy->milter().accounting_file, "/etc/tlsgate/log/accounting.csv");
+  EXPECT_EQ(policy->milter().pid_file, "/etc/tlsgate/../run/tlsgate.pid");
 }
 
 TEST(Inheritance, NestedNetblocksOfOneSection) {

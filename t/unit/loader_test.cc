@@ -404,6 +404,29 @@ TEST(LoaderErrors, EveryMistakeOfAFileWithItsLine) {
 // ---------------------------------------------------------------------------
 // load_policy on the file system.
 
+TEST(LoaderErrors, SystemChecksOfMilterValuesWithTheirLine) {
+  // `tlsgate -n` and the daemon pass a check of [milter] values against the system;
+  // its findings are errors like any other, and it only sees values that parsed.
+  std::vector<std::string> asked;
+  const LoadOptions options{
+      .check_setting = [&](std::string_view key,
+                           std::string_view value) -> std::optional<std::string> {
+        asked.push_back(std::string(key) + "=" + std::string(value));
+        if (key == "user") return "unknown user " + std::string(value);
+        return std::nullopt;
+      }};
+  const LoadResult r = load_policy_text(
+      "[milter]\nsocket = inet:0\nuser = nobody-here\ngroup = staff\n"
+      "[source a]\nnetworks = 192.0.2.0/24\nmode = monitor\n",
+      kFile, "", options);
+  EXPECT_EQ(r.policy, nullptr);
+  EXPECT_THAT(error_strings(r.errors),
+              ElementsAre("test.ini:2: socket: \"inet:0\": port must be a number from 1 to 65535",
+                          "test.ini:3: user: unknown user nobody-here"));
+  EXPECT_THAT(asked, ElementsAre("user=nobody-here", "group=staff"))
+      << "only [milter] values that parsed are checked";
+}
+
 TEST(LoadPolicy, MissingFile) {
   TempDir dir;
   const std::string path = dir.file("nope.ini");
@@ -444,6 +467,19 @@ TEST(LoadPolicy, NetworksFileRelativeToTheConfigFile) {
   ASSERT_NE(r.policy, nullptr);
   EXPECT_EQ(r.policy->rule_for(addr("192.0.2.7")).source, "partners");
   EXPECT_TRUE(r.policy->rule_for(addr("192.0.2.7")).require_starttls);
+}
+
+TEST(LoadPolicy, MilterPathsRelativeToTheConfigFile) {
+  TempDir dir;
+  const std::string path = dir.write("tlsgate.ini",
+                                     "[milter]\n"
+                                     "pid_file = tlsgate.pid\n"
+                                     "accounting_file = accounting.csv\n");
+  const LoadResult r = load_policy(path);
+  ASSERT_TRUE(r.errors.empty()) << error_strings(r.errors)[0];
+  ASSERT_NE(r.policy, nullptr);
+  EXPECT_EQ(r.policy->milter().pid_file, dir.file("tlsgate.pid"));
+  EXPECT_EQ(r.policy->milter().accounting_file, dir.file("accounting.csv"));
 }
 
 TEST(LoadPolicy, ErrorsNameThePathGiven) {
@@ -605,6 +641,37 @@ TEST(LoaderFiles, SyntaxThatIsAccepted) {
   EXPECT_EQ(rule.action, Action::tempfail);
   EXPECT_EQ(rule.client_cert_subject, "CN=mx.example.com;O=Example");
   EXPECT_EQ(r.policy->source_count(), 2u);
+}
+
+TEST(LoaderFiles, InlineCommentsWithSemicolonOrHashAfterABlank) {
+  // One rule for every value: ; or # after a space or tab starts a comment.
+  const LoadResult r = load_ok(
+      "[milter] # the daemon\n"
+      "mode = monitor\t# a tab before it\n"
+      "[source a] ; partners\n"
+      "networks = 192.0.2.0/24 # the partners, 198.51.100.0/24\n"
+      "require_client_cert = yes ; needed\n"
+      "client_cert_issuer = Example CA # our CA\n"
+      "client_cert_subject = relay;O=x#1 ; a comment after the value\n");
+  ASSERT_NE(r.policy, nullptr);
+  const Rule& rule = r.policy->rule_for(addr("192.0.2.1"));
+  EXPECT_EQ(rule.source, "a");
+  EXPECT_EQ(rule.mode, Mode::monitor);
+  EXPECT_EQ(rule.client_cert_issuer, "Example CA");
+  EXPECT_EQ(rule.client_cert_subject, "relay;O=x#1") << "no blank before: part of the value";
+  EXPECT_EQ(r.policy->rule_for(addr("198.51.100.1")).source, "default") << "commented out";
+  EXPECT_EQ(r.policy->netblock_count(), 1u);
+}
+
+TEST(LoaderErrors, SemicolonOrHashWithoutABlankIsPartOfTheValue) {
+  for (const char* mark : {";", "#"}) {
+    const std::string text = "[source a]\nnetworks = 10.0.0.0/8"s + mark + "comment\n";
+    const LoadResult r = load_policy_text(text, kFile, "");
+    EXPECT_EQ(r.policy, nullptr) << mark;
+    EXPECT_THAT(error_strings(r.errors),
+                ElementsAre(StartsWith("test.ini:2: 10.0.0.0/8"s + mark + "comment: ")))
+        << mark;
+  }
 }
 
 TEST(LoaderFiles, ByteOrderMarkAndKeylessSectionsThatAreFine) {
