@@ -10,20 +10,25 @@
 namespace tlsgate::milter {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, int>, 12> kFacilities{{
-    {"mail", LOG_MAIL},
-    {"daemon", LOG_DAEMON},
-    {"user", LOG_USER},
-    {"auth", LOG_AUTH},
-    {"local0", LOG_LOCAL0},
-    {"local1", LOG_LOCAL1},
-    {"local2", LOG_LOCAL2},
-    {"local3", LOG_LOCAL3},
-    {"local4", LOG_LOCAL4},
-    {"local5", LOG_LOCAL5},
-    {"local6", LOG_LOCAL6},
-    {"local7", LOG_LOCAL7},
-}};
+// syslog's code for each facility the schema knows (the names are the schema's).
+int facility_code(policy::Facility f) {
+  using policy::Facility;
+  switch (f) {
+    case Facility::mail: return LOG_MAIL;
+    case Facility::daemon: return LOG_DAEMON;
+    case Facility::user: return LOG_USER;
+    case Facility::auth: return LOG_AUTH;
+    case Facility::local0: return LOG_LOCAL0;
+    case Facility::local1: return LOG_LOCAL1;
+    case Facility::local2: return LOG_LOCAL2;
+    case Facility::local3: return LOG_LOCAL3;
+    case Facility::local4: return LOG_LOCAL4;
+    case Facility::local5: return LOG_LOCAL5;
+    case Facility::local6: return LOG_LOCAL6;
+    case Facility::local7: return LOG_LOCAL7;
+  }
+  return LOG_MAIL;
+}
 
 // openlog keeps the ident pointer: it must outlive every syslog call.
 std::mutex ident_mutex;
@@ -41,11 +46,8 @@ bool stderr_is_read() {
 
 }  // namespace
 
-void open_log(const std::string& ident, std::string_view facility, bool also_stderr) {
-  int code = LOG_MAIL;
-  for (const auto& [name, value] : kFacilities) {
-    if (name == facility) code = value;
-  }
+void open_log(const std::string& ident, policy::Facility facility, bool also_stderr) {
+  const int code = facility_code(facility);
   const std::lock_guard lock(ident_mutex);
   closelog();
   ident_storage = ident;

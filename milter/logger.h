@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "policy/value.h"
+
 namespace tlsgate::milter {
 
 enum class Severity { error, warning, notice, info };
@@ -11,7 +13,7 @@ enum class Severity { error, warning, notice, info };
 // openlog with the [milter] ident and facility; `also_stderr` (-f) copies each
 // line to stderr, unless stderr is closed or /dev/null. Safe to call again after
 // a reload changed them.
-void open_log(const std::string& ident, std::string_view facility, bool also_stderr);
+void open_log(const std::string& ident, policy::Facility facility, bool also_stderr);
 void log(Severity severity, const std::string& line);
 
 }  // namespace tlsgate::milter

@@ -42,12 +42,19 @@ std::optional<std::string> check_socket_here(std::string_view spec) {
   return resolve(std::get<SocketSpec>(parsed));
 }
 
-std::optional<std::string> check_setting_here(std::string_view key, std::string_view value) {
+std::optional<std::string> check_setting_here(const policy::KeySpec& key, std::string_view value) {
   const std::string v(value);
-  if (key == "user" && getpwnam(v.c_str()) == nullptr) return "unknown user " + v;
-  if (key == "group" && getgrnam(v.c_str()) == nullptr) return "unknown group " + v;
-  if (key == "socket") {
-    if (auto problem = check_socket_here(value)) return "\"" + v + "\": " + *problem;
+  switch (key.type) {
+    case policy::ValueType::user:
+      if (getpwnam(v.c_str()) == nullptr) return "unknown user " + v;
+      break;
+    case policy::ValueType::group:
+      if (getgrnam(v.c_str()) == nullptr) return "unknown group " + v;
+      break;
+    case policy::ValueType::socket:
+      if (auto problem = check_socket_here(value)) return "\"" + v + "\": " + *problem;
+      break;
+    default: break;
   }
   return std::nullopt;
 }

@@ -7,10 +7,12 @@
 #include <string>
 #include <string_view>
 
+#include "policy/schema.h"
+
 namespace tlsgate::milter {
 
 // A policy::SettingCheck: nullopt if `value` of [milter] `key` would work here.
-std::optional<std::string> check_setting_here(std::string_view key, std::string_view value);
+std::optional<std::string> check_setting_here(const policy::KeySpec& key, std::string_view value);
 
 // A socket as -p or [milter] socket gives it: its syntax, then its host.
 std::optional<std::string> check_socket_here(std::string_view spec);

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "policy/decision.h"
+#include "policy/schema.h"
 
 namespace tlsgate::policy {
 namespace {
@@ -13,13 +14,12 @@ std::string origin_text(const Origin& o) {
   return "[" + o.section + "] " + o.file + ":" + std::to_string(o.line);
 }
 
-std::string value_text(const Rule& rule, const ResolvedSetting& s) {
-  if (s.value.empty()) return "(none)";
-  std::string text = s.value;
-  const auto& set = s.key == "ciphers"              ? rule.ciphers
-                    : s.key == "tls13_ciphersuites" ? rule.tls13_ciphersuites
-                                                    : nullptr;
-  if (set) text += " (" + std::to_string(set->size()) + " ciphers)";
+std::string value_text(const ResolvedSetting& s) {
+  if (s.value.text.empty()) return "(none)";
+  std::string text = s.value.text;
+  if (const auto* set = std::get_if<std::shared_ptr<const CipherSet>>(&s.value.typed)) {
+    text += " (" + std::to_string((*set)->size()) + " ciphers)";
+  }
   return text;
 }
 
@@ -49,10 +49,10 @@ std::string explain(const Policy& policy, const std::optional<Address>& client,
 
   out << "rules:\n";
   std::size_t width = 0;
-  for (const auto& s : rule.settings) width = std::max(width, s.key.size());
+  for (const auto& s : rule.settings) width = std::max(width, s.key->name.size());
   for (const auto& s : rule.settings) {
-    out << "  " << s.key << std::string(width - s.key.size(), ' ') << " = " << value_text(rule, s)
-        << "  ; from " << origin_text(s.origin) << "\n";
+    out << "  " << s.key->name << std::string(width - s.key->name.size(), ' ') << " = "
+        << value_text(s) << "  ; from " << origin_text(s.origin) << "\n";
   }
 
   out << "session: tls="

@@ -22,7 +22,7 @@ namespace {
 constexpr std::string_view kDefaultSource = "default";
 
 struct Setting {
-  std::string value;
+  Value value;  // the text only, if it did not read
   int line;
 };
 
@@ -31,11 +31,16 @@ struct Section {
   std::string name;    // the source's name; "milter" for [milter]
   std::string header;  // as written between the brackets, normalised: "source NAME"
   int header_line = 0;
-  std::map<std::string, Setting, std::less<>> settings;
+  std::map<const KeySpec*, Setting> settings;
 
-  const Setting* get(std::string_view key) const {
+  const Setting* get(const KeySpec* key) const {
     const auto it = settings.find(key);
     return it == settings.end() ? nullptr : &it->second;
+  }
+  bool has_networks() const {
+    return std::any_of(settings.begin(), settings.end(), [](const auto& s) {
+      return s.first->type == ValueType::cidr_list || s.first->type == ValueType::networks_file;
+    });
   }
 };
 
@@ -45,6 +50,12 @@ std::vector<std::string> words_of(std::string_view text) {
   std::istringstream in{std::string(text)};
   for (std::string w; in >> w;) words.push_back(w);
   return words;
+}
+
+// A key's value when no section sets it: the table's default, read as any value.
+Value built_in_value(const KeySpec& key) {
+  if (key.default_value.empty()) return {};
+  return std::get<Value>(read_value(key, key.default_value, {}));
 }
 
 bool valid_source_name(std::string_view name) {
@@ -59,8 +70,12 @@ bool valid_source_name(std::string_view name) {
 class PolicyBuilder {
  public:
   PolicyBuilder(std::string file, std::string base_dir, LoadOptions options)
-      : file_(std::move(file)), base_dir_(std::move(base_dir)), options_(options) {
+      : file_(std::move(file)), options_(std::move(options)) {
     sections_.push_back({Scope::source, std::string(kDefaultSource), "source default", 0, {}});
+    reader_.base_dir = std::move(base_dir);
+    reader_.expand_ciphers = [this](CipherSet::Family family, const std::string& spec) {
+      return expand_ciphers(family, spec);
+    };
   }
 
   LoadResult load(std::string_view text) {
@@ -133,44 +148,36 @@ class PolicyBuilder {
       error(e.line, "unknown key '" + std::string(e.key) + "' in " + where);
       return;
     }
-    if (const Setting* previous = section->get(key->name)) {
+    if (const Setting* previous = section->get(key)) {
       error(e.line, std::string(key->name) + " is set twice in " + where + " (first at line " +
                         std::to_string(previous->line) + ")");
       return;
     }
-    section->settings[std::string(key->name)] = {std::string(e.value), e.line};
-    if (auto problem = check_value(*key, e.value)) {
+    Setting& setting = section->settings[key] = {{std::string(e.value), {}}, e.line};
+    auto read = read_value(*key, e.value, reader_);
+    if (auto* problem = std::get_if<std::string>(&read)) {
       error(e.line, std::string(key->name) + ": " + *problem);
       return;
     }
+    setting.value = std::get<Value>(std::move(read));
     if (section->scope == Scope::milter && options_.check_setting) {
-      if (auto problem = options_.check_setting(key->name, e.value)) {
+      if (auto problem = options_.check_setting(*key, e.value)) {
         error(e.line, std::string(key->name) + ": " + *problem);
         return;
       }
     }
 
     const auto section_index = static_cast<std::uint32_t>(section - sections_.data());
-    const bool is_network_key = key->type == ValueType::cidr_list || key->name == "networks_file";
-    if (is_network_key && section->name == kDefaultSource) {
+    const bool networks_file = key->type == ValueType::networks_file;
+    if ((networks_file || key->type == ValueType::cidr_list) && section->name == kDefaultSource) {
       error(e.line, std::string(key->name) +
                         ": [source default] governs every client no other source does; it "
                         "takes no networks");
+    } else if (networks_file) {
+      networks_.push_back({key, std::get<std::string>(setting.value.typed), e.line, section_index});
     } else if (key->type == ValueType::cidr_list) {
-      networks_.push_back({false, std::string(e.value), e.line, section_index});
-    } else if (key->name == "networks_file") {
-      networks_.push_back({true, resolve_path(e.value), e.line, section_index});
-    } else if (key->type == ValueType::cipher_list || key->type == ValueType::ciphersuites) {
-      if (auto problem = expand_ciphers(key->type, std::string(e.value))) {
-        error(e.line, std::string(key->name) + ": " + *problem);
-      }
+      networks_.push_back({key, std::string(e.value), e.line, section_index});
     }
-  }
-
-  std::string resolve_path(std::string_view value) const {
-    const std::filesystem::path p(value);
-    if (p.is_absolute() || base_dir_.empty()) return p.string();
-    return (std::filesystem::path(base_dir_) / p).string();
   }
 
   // Reads every `networks` value and networks_file in the order the INI file lists
@@ -178,41 +185,39 @@ class PolicyBuilder {
   void read_networks() {
     std::size_t count = 0;
     for (const Networks& n : networks_) {
-      count += n.is_file ? count_networks_file(n.text) : count_networks(n.text);
+      count += n.is_file() ? count_networks_file(n.text) : count_networks(n.text);
     }
     prefixes_.items.v4.reserve(count);
     prefixes_.items.v6.reserve(count);
     for (const Networks& n : networks_) {
       std::error_code ec;
-      if (!n.is_file) {
+      if (!n.is_file()) {
         parse_networks(n.text, file_, n.line, n.section, prefixes_, errors_);
       } else if (std::filesystem::is_directory(n.text, ec)) {
-        error(n.line, "networks_file " + n.text + ": is a directory");
+        error(n.line, std::string(n.key->name) + " " + n.text + ": is a directory");
       } else {
-        read_networks_file(n.text, file_, n.line, n.section, prefixes_, errors_);
+        read_networks_file(n.key->name, n.text, file_, n.line, n.section, prefixes_, errors_);
       }
     }
     networks_.clear();
   }
 
   // Expands a cipher string once per load, whichever sections use it.
-  std::optional<std::string> expand_ciphers(ValueType type, const std::string& spec) {
-    const auto family =
-        type == ValueType::cipher_list ? CipherSet::Family::tls12 : CipherSet::Family::tls13;
+  std::variant<std::shared_ptr<const CipherSet>, std::string> expand_ciphers(
+      CipherSet::Family family, const std::string& spec) {
     const auto cache_key = std::make_pair(family, spec);
-    if (ciphers_.count(cache_key) != 0) return std::nullopt;
+    if (const auto it = ciphers_.find(cache_key); it != ciphers_.end()) return it->second;
     auto expanded = options_.expand_ciphers(family, spec);
     if (auto* problem = std::get_if<std::string>(&expanded)) return *problem;
-    ciphers_[cache_key] =
-        std::make_shared<const CipherSet>(std::get<CipherSet>(std::move(expanded)));
-    return std::nullopt;
+    auto set = std::make_shared<const CipherSet>(std::get<CipherSet>(std::move(expanded)));
+    ciphers_[cache_key] = set;
+    return set;
   }
 
   std::shared_ptr<const Policy> build();
   void check_certificate_names(const std::vector<Rule>& rules);
   std::uint32_t chain_for(std::uint32_t section, std::uint32_t parent_chain);
   Rule make_rule(std::uint32_t chain) const;
-  void apply(Rule& rule, std::string_view key, const std::string& value) const;
 
   struct ChainNode {
     std::uint32_t section;
@@ -220,14 +225,15 @@ class PolicyBuilder {
   };
 
   std::string file_;
-  std::string base_dir_;
   LoadOptions options_;
+  ValueReader reader_;
   std::vector<ConfigError> errors_;
   std::vector<Section> sections_;  // [0] is [source default]
   std::size_t source_count_ = 0;
   std::set<std::pair<std::string, int>> reported_sections_;
-  struct Networks {  // a `networks` value (its text) or a networks_file (its path)
-    bool is_file;
+  struct Networks {  // a netblock list (its text) or a file of them (its path)
+    const KeySpec* key;
+    bool is_file() const { return key->type == ValueType::networks_file; }
     std::string text;
     int line;
     std::uint32_t section;
@@ -252,35 +258,6 @@ std::uint32_t PolicyBuilder::chain_for(std::uint32_t section, std::uint32_t pare
   return it->second;
 }
 
-void PolicyBuilder::apply(Rule& rule, std::string_view key, const std::string& value) const {
-  if (key == "require_starttls") {
-    rule.require_starttls = parse_bool(value);
-  } else if (key == "require_starttls_before_auth") {
-    rule.require_starttls_before_auth = parse_bool(value);
-  } else if (key == "allow_unencrypted_plain_auth") {
-    rule.allow_unencrypted_plain_auth = parse_bool(value);
-  } else if (key == "min_tls_version") {
-    rule.min_tls_version = parse_tls_version(value);
-  } else if (key == "min_cipher_bits") {
-    rule.min_cipher_bits = parse_count(value);
-  } else if (key == "ciphers" || key == "tls13_ciphersuites") {
-    const auto family = key == "ciphers" ? CipherSet::Family::tls12 : CipherSet::Family::tls13;
-    const auto it = ciphers_.find({family, value});
-    auto& target = key == "ciphers" ? rule.ciphers : rule.tls13_ciphersuites;
-    target = it == ciphers_.end() ? nullptr : it->second;
-  } else if (key == "require_client_cert") {
-    rule.require_client_cert = parse_bool(value);
-  } else if (key == "client_cert_issuer") {
-    rule.client_cert_issuer = value;
-  } else if (key == "client_cert_subject") {
-    rule.client_cert_subject = value;
-  } else if (key == "action") {
-    rule.action = value == "tempfail" ? Action::tempfail : Action::reject;
-  } else if (key == "mode") {
-    rule.mode = value == "monitor" ? Mode::monitor : Mode::enforce;
-  }
-}
-
 Rule PolicyBuilder::make_rule(std::uint32_t chain) const {
   Rule rule;
   std::vector<const Section*> lineage;
@@ -292,51 +269,52 @@ Rule PolicyBuilder::make_rule(std::uint32_t chain) const {
 
   const auto milter = std::find_if(sections_.begin(), sections_.end(),
                                    [](const Section& s) { return s.scope == Scope::milter; });
-  for (const KeySpec& key : all_keys()) {
-    if (key.scope != Scope::source || key.type == ValueType::cidr_list ||
-        key.name == "networks_file") {
-      continue;
-    }
-    ResolvedSetting resolved{key.name, std::string(key.default_value), {}};
+  for (const KeySpec* key : all_keys()) {
+    if (key->to_rule == nullptr) continue;
+    ResolvedSetting resolved{key, {}, {}};
     bool found = false;
     for (const Section* s : lineage) {
-      if (const Setting* set = s->get(key.name)) {
+      if (const Setting* set = s->get(key)) {
         resolved.value = set->value;
         resolved.origin = {"source " + s->name, file_, set->line};
         found = true;
         break;
       }
     }
-    if (!found && key.name == "mode") {  // a source's mode defaults to [milter] mode
-      const Setting* set = milter == sections_.end() ? nullptr : milter->get("mode");
-      resolved.value = set != nullptr ? set->value : "enforce";
+    if (!found && key->default_from != nullptr) {  // e.g. a source's mode: [milter] mode
+      const Setting* set = milter == sections_.end() ? nullptr : milter->get(key->default_from);
       if (set != nullptr) resolved.origin = {"milter", file_, set->line};
+      resolved.value = set != nullptr ? set->value : built_in_value(*key->default_from);
+      found = true;
     }
-    apply(rule, key.name, resolved.value);
+    if (!found) resolved.value = built_in_value(*key);
+    key->to_rule(rule, resolved.value);
     rule.settings.push_back(std::move(resolved));
   }
   return rule;
 }
 
-// client_cert_issuer/subject only narrow require_client_cert: set where no
-// certificate is required, they would enforce nothing, silently. An error, where
+// Keys that only narrow another (the certificate names narrow require_client_cert):
+// set where that one is off, they would enforce nothing, silently. An error, where
 // the section names them itself (a source that inherits them and turns the
 // requirement off does so on purpose).
 void PolicyBuilder::check_certificate_names(const std::vector<Rule>& rules) {
   std::set<int> reported;
   for (const Rule& rule : rules) {
-    if (rule.require_client_cert) continue;
     for (const ResolvedSetting& s : rule.settings) {
-      const bool names_certificate =
-          s.key == "client_cert_issuer" || s.key == "client_cert_subject";
-      if (!names_certificate || s.value.empty() || s.origin.section != "source " + rule.source ||
-          !reported.insert(s.origin.line).second) {
+      if (s.key->needs == nullptr || s.value.text.empty() ||
+          s.origin.section != "source " + rule.source || reported.count(s.origin.line) != 0) {
         continue;
       }
+      const auto needed =
+          std::find_if(rule.settings.begin(), rule.settings.end(),
+                       [&](const ResolvedSetting& n) { return n.key == s.key->needs; });
+      if (needed == rule.settings.end() || std::get<bool>(needed->value.typed)) continue;
+      reported.insert(s.origin.line);
       errors_.push_back({file_, s.origin.line,
-                         std::string(s.key) + ": applies only with require_client_cert = yes, " +
-                             "which [source " + rule.source +
-                             "] does not set (nor a source it inherits from)"});
+                         std::string(s.key->name) + ": applies only with " +
+                             std::string(s.key->needs->name) + " = yes, which [source " +
+                             rule.source + "] does not set (nor a source it inherits from)"});
     }
   }
 }
@@ -344,8 +322,7 @@ void PolicyBuilder::check_certificate_names(const std::vector<Rule>& rules) {
 std::shared_ptr<const Policy> PolicyBuilder::build() {
   read_networks();
   for (const Section& s : sections_) {
-    if (s.scope == Scope::source && s.name != kDefaultSource && s.get("networks") == nullptr &&
-        s.get("networks_file") == nullptr) {
+    if (s.scope == Scope::source && s.name != kDefaultSource && !s.has_networks()) {
       error(s.header_line, "[" + s.header + "] has no networks (set networks or networks_file)");
     }
   }
@@ -383,32 +360,10 @@ std::shared_ptr<const Policy> PolicyBuilder::build() {
   policy->netblock_count_ = listed - duplicates;
 
   MilterSettings& m = policy->milter_;
+  m = built_in_milter_settings();
   for (const Section& s : sections_) {
     if (s.scope != Scope::milter) continue;
-    auto text = [&](std::string_view key, std::string& out) {
-      if (const Setting* set = s.get(key)) out = set->value;
-    };
-    text("socket", m.socket);
-    text("user", m.user);
-    text("group", m.group);
-    text("syslog_facility", m.syslog_facility);
-    text("syslog_ident", m.syslog_ident);
-    text("accounting_file", m.accounting_file);
-    text("pid_file", m.pid_file);
-    if (const Setting* set = s.get("socket_mode")) {
-      m.socket_mode = static_cast<unsigned>(std::stoul(set->value, nullptr, 8));
-    }
-    if (const Setting* set = s.get("mode")) {
-      m.mode = set->value == "monitor" ? Mode::monitor : Mode::enforce;
-    }
-    if (const Setting* set = s.get("mta")) {
-      m.mta = set->value == "postfix"    ? Mta::postfix
-                                         : set->value == "sendmail" ? Mta::sendmail
-                                                                    : Mta::automatic;
-    }
-    // One rule for every path of the file: relative to the config file's directory.
-    if (!m.accounting_file.empty()) m.accounting_file = resolve_path(m.accounting_file);
-    if (!m.pid_file.empty()) m.pid_file = resolve_path(m.pid_file);
+    for (const auto& [key, setting] : s.settings) key->to_milter(m, setting.value);
   }
   return policy;
 }

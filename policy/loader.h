@@ -10,6 +10,7 @@
 
 #include "policy/config_error.h"
 #include "policy/policy.h"
+#include "policy/schema.h"
 #include "policy/tls.h"
 
 namespace tlsgate::policy {
@@ -18,7 +19,7 @@ namespace tlsgate::policy {
 // would run on (does the user exist, does the socket's host resolve). nullopt if
 // `value` of `key` is fine, else what is wrong with it.
 using SettingCheck =
-    std::function<std::optional<std::string>(std::string_view key, std::string_view value)>;
+    std::function<std::optional<std::string>(const KeySpec& key, std::string_view value)>;
 
 struct LoadOptions {
   bool keep_netblocks = false;                        // keep each netblock's text for --explain

@@ -133,11 +133,13 @@ std::size_t count_networks_file(const std::string& path) {
   return lines;
 }
 
-void read_networks_file(const std::string& path, const std::string& file, int line,
-                        std::uint32_t section, PrefixList& out, std::vector<ConfigError>& errors) {
+void read_networks_file(std::string_view key, const std::string& path, const std::string& file,
+                        int line, std::uint32_t section, PrefixList& out,
+                        std::vector<ConfigError>& errors) {
+  const std::string what = std::string(key) + " " + path;
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    errors.push_back({file, line, "networks_file " + path + ": " + std::strerror(errno)});
+    errors.push_back({file, line, what + ": " + std::strerror(errno)});
     return;
   }
   const std::uint32_t id = out.file_id(path);

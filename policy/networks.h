@@ -55,7 +55,9 @@ std::size_t count_networks_file(const std::string& path);
 // One CIDR a line, blank lines and '#' comments (whole-line or trailing) ignored.
 // Errors name `path` and its line; an unreadable file is an error at the
 // referring `file`:`line`.
-void read_networks_file(const std::string& path, const std::string& file, int line,
-                        std::uint32_t section, PrefixList& out, std::vector<ConfigError>& errors);
+// `key` names the setting in errors ("KEY PATH: No such file or directory").
+void read_networks_file(std::string_view key, const std::string& path, const std::string& file,
+                        int line, std::uint32_t section, PrefixList& out,
+                        std::vector<ConfigError>& errors);
 
 }  // namespace tlsgate::policy

@@ -13,22 +13,19 @@
 
 namespace tlsgate::policy {
 
-// Which MTA calls the milter: it changes how certificate macros are read (Postfix
-// reports only certificates it verified; Sendmail says so in {verify}) and whether
-// an AUTH can outlive STARTTLS (Sendmail keeps it). auto: recognised per session.
-enum class Mta { automatic, postfix, sendmail };
-
+// The [milter] section. As for Rule, the schema table gives each field its
+// built-in value (built_in_milter_settings()).
 struct MilterSettings {
-  std::string socket = "inet:8891@127.0.0.1";
-  unsigned socket_mode = 0660;
+  std::string socket;
+  unsigned socket_mode{};
   std::string user;
   std::string group;
-  Mode mode = Mode::enforce;
-  Mta mta = Mta::automatic;
-  std::string syslog_facility = "mail";
-  std::string syslog_ident = "tlsgate";
-  std::string accounting_file;
-  std::string pid_file;
+  Mode mode{};
+  Mta mta{};
+  Facility syslog_facility{};
+  std::string syslog_ident;
+  std::string accounting_file;  // absolute, or relative to the working directory; empty: off
+  std::string pid_file;         // likewise
 };
 
 // A netblock as the file wrote it, kept only for --explain.

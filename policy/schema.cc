@@ -5,61 +5,248 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <filesystem>
+#include <type_traits>
 
 #include "policy/socket_spec.h"
-#include "policy/tls.h"
 
 namespace tlsgate::policy {
 namespace {
 
 using enum Scope;
-using enum ValueType;
 
-constexpr std::array kKeys{
-    KeySpec{milter, "socket", socket, "inet:8891@127.0.0.1",
-            "where the MTA connects: inet:PORT@ADDR, inet6:PORT@ADDR or unix:PATH"},
-    KeySpec{milter, "socket_mode", file_mode, "0660", "permissions of a unix socket"},
-    KeySpec{milter, "user", text, "", "user to run as after binding the socket"},
-    KeySpec{milter, "group", text, "", "group to run as, and group of a unix socket"},
-    KeySpec{milter, "mode", ValueType::mode, "enforce",
-            "enforce, or monitor (log would-reject, accept); the default for every source"},
-    KeySpec{milter, "mta", ValueType::mta, "auto",
-            "the MTA that calls tlsgate: auto (recognised per session), postfix or sendmail"},
-    KeySpec{milter, "syslog_facility", facility, "mail", "syslog facility"},
-    KeySpec{milter, "syslog_ident", text, "tlsgate", "syslog identity"},
-    KeySpec{milter, "accounting_file", path, "", "CSV file with one row per decision"},
-    KeySpec{milter, "pid_file", path, "", "file to write the daemon's process id to"},
+// A typed field from a value read_value made for its key's type.
+void assign(bool& field, const Value& v) { field = std::get<bool>(v.typed); }
+void assign(unsigned& field, const Value& v) { field = std::get<unsigned>(v.typed); }
+void assign(std::string& field, const Value& v) {
+  const auto* resolved = std::get_if<std::string>(&v.typed);  // a path
+  field = resolved != nullptr ? *resolved : v.text;
+}
+void assign(std::optional<TlsVersion>& field, const Value& v) {
+  const auto* version = std::get_if<TlsVersion>(&v.typed);
+  field = version != nullptr ? std::optional(*version) : std::nullopt;
+}
+void assign(std::shared_ptr<const CipherSet>& field, const Value& v) {
+  const auto* set = std::get_if<std::shared_ptr<const CipherSet>>(&v.typed);
+  field = set != nullptr ? *set : nullptr;
+}
+template <class Enum>
+requires std::is_enum_v<Enum>
+void assign(Enum& field, const Value& v) { field = std::get<Enum>(v.typed); }
 
-    KeySpec{source, "networks", cidr_list, "", "client netblocks this section governs"},
-    KeySpec{source, "networks_file", path, "", "more netblocks, one a line, # comments"},
-    KeySpec{source, "require_starttls", boolean, "no", "mail only over TLS"},
-    KeySpec{source, "require_starttls_before_auth", boolean, "yes",
-            "AUTH only after STARTTLS, whatever the mechanism"},
-    KeySpec{source, "allow_unencrypted_plain_auth", boolean, "no",
-            "PLAIN/LOGIN AUTH allowed without TLS"},
-    KeySpec{source, "min_tls_version", tls_version, "",
-            "lowest TLS version accepted when TLS is used"},
-    KeySpec{source, "min_cipher_bits", count, "0", "lowest symmetric key size accepted"},
-    KeySpec{source, "ciphers", cipher_list, "",
-            "accepted TLS <= 1.2 ciphers (OpenSSL cipher list)"},
-    KeySpec{source, "tls13_ciphersuites", ciphersuites, "",
-            "accepted TLS 1.3 suites (OpenSSL ciphersuites)"},
-    KeySpec{source, "require_client_cert", boolean, "no",
-            "a client certificate the MTA verified is required"},
-    KeySpec{source, "client_cert_issuer", text, "",
-            "with require_client_cert: the issuer the certificate must have"},
-    KeySpec{source, "client_cert_subject", text, "",
-            "with require_client_cert: the subject the certificate must have"},
-    KeySpec{source, "action", ValueType::action, "reject",
-            "reject (5xx) or tempfail (4xx) a refused session"},
-    KeySpec{source, "mode", ValueType::mode, "", "enforce or monitor; default: [milter] mode"},
+template <auto Field>
+void to_rule(Rule& r, const Value& v) {
+  assign(r.*Field, v);
+}
+template <auto Field>
+void to_milter(MilterSettings& m, const Value& v) {
+  assign(m.*Field, v);
+}
+
+// ---- the table ----
+// [milter]
+constexpr KeySpec kSocket{milter,
+                          "socket",
+                          ValueType::socket,
+                          "inet:8891@127.0.0.1",
+                          "where the MTA connects: inet:PORT@ADDR, inet6:PORT@ADDR or unix:PATH",
+                          nullptr,
+                          &to_milter<&MilterSettings::socket>};
+constexpr KeySpec kSocketMode{milter,
+                              "socket_mode",
+                              ValueType::file_mode,
+                              "0660",
+                              "permissions of a unix socket",
+                              nullptr,
+                              &to_milter<&MilterSettings::socket_mode>};
+constexpr KeySpec kUser{milter,
+                        "user",
+                        ValueType::user,
+                        "",
+                        "user to run as after opening the socket",
+                        nullptr,
+                        &to_milter<&MilterSettings::user>};
+constexpr KeySpec kGroup{milter,
+                         "group",
+                         ValueType::group,
+                         "",
+                         "group to run as, and group of a unix socket",
+                         nullptr,
+                         &to_milter<&MilterSettings::group>};
+constexpr KeySpec kMilterMode{
+    milter,
+    "mode",
+    ValueType::mode,
+    "enforce",
+    "enforce, or monitor (log would-reject, accept); the default for every source",
+    nullptr,
+    &to_milter<&MilterSettings::mode>};
+constexpr KeySpec kMta{milter,
+                       "mta",
+                       ValueType::mta,
+                       "auto",
+                       "the MTA that calls tlsgate: auto (recognised per session), postfix or "
+                       "sendmail",
+                       nullptr,
+                       &to_milter<&MilterSettings::mta>};
+constexpr KeySpec kSyslogFacility{milter,
+                                  "syslog_facility",
+                                  ValueType::facility,
+                                  "mail",
+                                  "syslog facility (any case)",
+                                  nullptr,
+                                  &to_milter<&MilterSettings::syslog_facility>};
+constexpr KeySpec kSyslogIdent{milter,
+                               "syslog_ident",
+                               ValueType::text,
+                               "tlsgate",
+                               "syslog identity",
+                               nullptr,
+                               &to_milter<&MilterSettings::syslog_ident>};
+constexpr KeySpec kAccountingFile{milter,
+                                  "accounting_file",
+                                  ValueType::path,
+                                  "",
+                                  "CSV file with one row per decision",
+                                  nullptr,
+                                  &to_milter<&MilterSettings::accounting_file>};
+constexpr KeySpec kPidFile{milter,
+                           "pid_file",
+                           ValueType::path,
+                           "",
+                           "file to write the daemon's process id to",
+                           nullptr,
+                           &to_milter<&MilterSettings::pid_file>};
+
+// [source NAME]
+constexpr KeySpec kNetworks{source, "networks", ValueType::cidr_list, "",
+                            "client netblocks this section governs"};
+constexpr KeySpec kNetworksFile{source, "networks_file", ValueType::networks_file, "",
+                                "more netblocks, one a line, # comments"};
+constexpr KeySpec kRequireStarttls{source, "require_starttls",   ValueType::boolean,
+                                   "no",   "mail only over TLS", &to_rule<&Rule::require_starttls>};
+constexpr KeySpec kRequireStarttlsBeforeAuth{source,
+                                             "require_starttls_before_auth",
+                                             ValueType::boolean,
+                                             "yes",
+                                             "AUTH only after STARTTLS, whatever the mechanism",
+                                             &to_rule<&Rule::require_starttls_before_auth>};
+constexpr KeySpec kAllowUnencryptedPlainAuth{
+    source,
+    "allow_unencrypted_plain_auth",
+    ValueType::boolean,
+    "no",
+    "PLAIN/LOGIN (and XOAUTH2, OAUTHBEARER) AUTH allowed without TLS",
+    &to_rule<&Rule::allow_unencrypted_plain_auth>};
+constexpr KeySpec kMinTlsVersion{source,
+                                 "min_tls_version",
+                                 ValueType::tls_version,
+                                 "",
+                                 "lowest TLS version accepted when TLS is used",
+                                 &to_rule<&Rule::min_tls_version>};
+constexpr KeySpec kMinCipherBits{source,
+                                 "min_cipher_bits",
+                                 ValueType::count,
+                                 "0",
+                                 "lowest symmetric key size accepted",
+                                 &to_rule<&Rule::min_cipher_bits>};
+constexpr KeySpec kCiphers{source,
+                           "ciphers",
+                           ValueType::cipher_list,
+                           "",
+                           "accepted TLS <= 1.2 ciphers (OpenSSL cipher list)",
+                           &to_rule<&Rule::ciphers>};
+constexpr KeySpec kTls13Ciphersuites{source,
+                                     "tls13_ciphersuites",
+                                     ValueType::ciphersuites,
+                                     "",
+                                     "accepted TLS 1.3 suites (OpenSSL ciphersuites)",
+                                     &to_rule<&Rule::tls13_ciphersuites>};
+constexpr KeySpec kRequireClientCert{source,
+                                     "require_client_cert",
+                                     ValueType::boolean,
+                                     "no",
+                                     "a client certificate the MTA verified is required",
+                                     &to_rule<&Rule::require_client_cert>};
+constexpr KeySpec kClientCertIssuer{source,
+                                    "client_cert_issuer",
+                                    ValueType::text,
+                                    "",
+                                    "with require_client_cert: the issuer's CN the certificate "
+                                    "must have",
+                                    &to_rule<&Rule::client_cert_issuer>,
+                                    nullptr,
+                                    nullptr,
+                                    &kRequireClientCert};
+constexpr KeySpec kClientCertSubject{source,
+                                     "client_cert_subject",
+                                     ValueType::text,
+                                     "",
+                                     "with require_client_cert: the subject's CN the "
+                                     "certificate must have",
+                                     &to_rule<&Rule::client_cert_subject>,
+                                     nullptr,
+                                     nullptr,
+                                     &kRequireClientCert};
+constexpr KeySpec kAction{source,
+                          "action",
+                          ValueType::action,
+                          "reject",
+                          "reject (5xx) or tempfail (4xx) a refused session",
+                          &to_rule<&Rule::action>};
+constexpr KeySpec kSourceMode{source,
+                              "mode",
+                              ValueType::mode,
+                              "",
+                              "enforce or monitor; default: [milter] mode",
+                              &to_rule<&Rule::mode>,
+                              nullptr,
+                              &kMilterMode};
+
+constexpr std::array<const KeySpec*, 24> kKeys{
+    &kSocket,
+    &kSocketMode,
+    &kUser,
+    &kGroup,
+    &kMilterMode,
+    &kMta,
+    &kSyslogFacility,
+    &kSyslogIdent,
+    &kAccountingFile,
+    &kPidFile,
+    &kNetworks,
+    &kNetworksFile,
+    &kRequireStarttls,
+    &kRequireStarttlsBeforeAuth,
+    &kAllowUnencryptedPlainAuth,
+    &kMinTlsVersion,
+    &kMinCipherBits,
+    &kCiphers,
+    &kTls13Ciphersuites,
+    &kRequireClientCert,
+    &kClientCertIssuer,
+    &kClientCertSubject,
+    &kAction,
+    &kSourceMode,
 };
 
-constexpr std::array<std::string_view, 8> kTrue{"yes", "true", "on", "1"};
-constexpr std::array<std::string_view, 8> kFalse{"no", "false", "off", "0"};
-constexpr std::array<std::string_view, 12> kFacilities{"mail",   "daemon", "user",   "local0",
-                                                       "local1", "local2", "local3", "local4",
-                                                       "local5", "local6", "local7", "auth"};
+// ---- reading values ----
+constexpr std::array<std::string_view, 4> kTrue{"yes", "true", "on", "1"};
+constexpr std::array<std::string_view, 4> kFalse{"no", "false", "off", "0"};
+constexpr std::array<std::pair<std::string_view, Facility>, 12> kFacilities{{
+    {"mail", Facility::mail},
+    {"daemon", Facility::daemon},
+    {"user", Facility::user},
+    {"auth", Facility::auth},
+    {"local0", Facility::local0},
+    {"local1", Facility::local1},
+    {"local2", Facility::local2},
+    {"local3", Facility::local3},
+    {"local4", Facility::local4},
+    {"local5", Facility::local5},
+    {"local6", Facility::local6},
+    {"local7", Facility::local7},
+}};
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
@@ -68,7 +255,7 @@ bool iequals(std::string_view a, std::string_view b) {
 template <std::size_t N>
 bool one_of(const std::array<std::string_view, N>& words, std::string_view value) {
   return std::any_of(words.begin(), words.end(),
-                     [&](std::string_view w) { return !w.empty() && iequals(w, value); });
+                     [&](std::string_view w) { return iequals(w, value); });
 }
 
 std::optional<unsigned> parse_unsigned(std::string_view text, int base = 10) {
@@ -79,66 +266,128 @@ std::optional<unsigned> parse_unsigned(std::string_view text, int base = 10) {
   return v;
 }
 
+std::string resolve_path(std::string_view value, const std::string& base_dir) {
+  const std::filesystem::path p(value);
+  if (p.is_absolute() || base_dir.empty()) return p.string();
+  return (std::filesystem::path(base_dir) / p).string();
+}
+
+using Typed = decltype(Value::typed);
+using Read = std::variant<Typed, std::string>;  // the typed value, or the problem
+
+Read read_typed(const KeySpec& key, std::string_view v, const ValueReader& reader) {
+  const std::string quoted = "\"" + std::string(v) + "\"";
+  switch (key.type) {
+    case ValueType::boolean:
+      if (one_of(kTrue, v)) return Typed(true);
+      if (one_of(kFalse, v)) return Typed(false);
+      return quoted + " is not a boolean (yes or no)";
+    case ValueType::count:
+      if (const auto n = parse_unsigned(v); n && v.size() <= 9) return Typed(*n);
+      return quoted + " is not a whole number";
+    case ValueType::file_mode:
+      if (const auto n = parse_unsigned(v, 8); n && *n <= 0777) return Typed(*n);
+      return quoted + " is not an octal file mode such as 0660";
+    case ValueType::tls_version:
+      if (const auto t = parse_tls_version(v)) return Typed(*t);
+      return quoted + " is not one of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3";
+    case ValueType::action:
+      if (v == "reject") return Typed(Action::reject);
+      if (v == "tempfail") return Typed(Action::tempfail);
+      return quoted + " is not reject or tempfail";
+    case ValueType::mode:
+      if (v == "enforce") return Typed(Mode::enforce);
+      if (v == "monitor") return Typed(Mode::monitor);
+      return quoted + " is not enforce or monitor";
+    case ValueType::mta:
+      if (v == "auto") return Typed(Mta::automatic);
+      if (v == "postfix") return Typed(Mta::postfix);
+      if (v == "sendmail") return Typed(Mta::sendmail);
+      return quoted + " is not auto, postfix or sendmail";
+    case ValueType::facility:
+      for (const auto& [name, facility] : kFacilities) {
+        if (iequals(name, v)) return Typed(facility);
+      }
+      return quoted + " is not a syslog facility (mail, daemon, user, auth, local0-local7)";
+    case ValueType::socket: {
+      const auto parsed = parse_socket_spec(v);
+      if (const auto* err = std::get_if<std::string>(&parsed)) return quoted + ": " + *err;
+      return Typed();
+    }
+    case ValueType::cipher_list:
+    case ValueType::ciphersuites: {
+      if (v.empty()) return std::string("empty value");
+      const auto family =
+          key.type == ValueType::cipher_list ? CipherSet::Family::tls12 : CipherSet::Family::tls13;
+      auto expanded = reader.expand_ciphers
+                          ? reader.expand_ciphers(family, std::string(v))
+                          : std::variant<std::shared_ptr<const CipherSet>, std::string>(
+                                std::string("cipher lists cannot be read here"));
+      if (auto* problem = std::get_if<std::string>(&expanded)) return *problem;
+      return Typed(std::get<std::shared_ptr<const CipherSet>>(std::move(expanded)));
+    }
+    case ValueType::path:
+    case ValueType::networks_file:
+      if (v.empty()) return std::string("empty value");
+      return Typed(resolve_path(v, reader.base_dir));
+    case ValueType::text:
+    case ValueType::user:
+    case ValueType::group:
+    case ValueType::cidr_list:
+      if (v.empty()) return std::string("empty value");
+      return Typed();
+  }
+  return std::string("unknown type");
+}
+
+// A key's built-in value: none where the table gives no default.
+Value built_in(const KeySpec& key) {
+  if (key.default_value.empty()) return {};
+  auto read = read_value(key, key.default_value, {});
+  return std::get<Value>(std::move(read));  // the table's own defaults always read
+}
+
 }  // namespace
 
-std::span<const KeySpec> all_keys() { return kKeys; }
+std::span<const KeySpec* const> all_keys() { return kKeys; }
 
 const KeySpec* find_key(Scope scope, std::string_view name) {
-  for (const KeySpec& k : kKeys) {
-    if (k.scope == scope && k.name == name) return &k;
+  for (const KeySpec* k : kKeys) {
+    if (k->scope == scope && k->name == name) return k;
   }
   return nullptr;
 }
 
-bool parse_bool(std::string_view value) { return one_of(kTrue, value); }
+std::variant<Value, std::string> read_value(const KeySpec& key, std::string_view text,
+                                            const ValueReader& reader) {
+  auto typed = read_typed(key, text, reader);
+  if (auto* problem = std::get_if<std::string>(&typed)) return *problem;
+  return Value{std::string(text), std::get<Typed>(std::move(typed))};
+}
 
-unsigned parse_count(std::string_view value) { return parse_unsigned(value).value_or(0); }
-
-std::optional<std::string> check_value(const KeySpec& key, std::string_view value) {
-  const std::string quoted = "\"" + std::string(value) + "\"";
-  switch (key.type) {
-    case boolean:
-      if (one_of(kTrue, value) || one_of(kFalse, value)) return std::nullopt;
-      return quoted + " is not a boolean (yes or no)";
-    case count: {
-      const auto n = parse_unsigned(value);
-      if (n && value.size() <= 9) return std::nullopt;
-      return quoted + " is not a whole number";
-    }
-    case tls_version:
-      if (parse_tls_version(value)) return std::nullopt;
-      return quoted + " is not one of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3";
-    case action:
-      if (value == "reject" || value == "tempfail") return std::nullopt;
-      return quoted + " is not reject or tempfail";
-    case mode:
-      if (value == "enforce" || value == "monitor") return std::nullopt;
-      return quoted + " is not enforce or monitor";
-    case ValueType::mta:
-      if (value == "auto" || value == "postfix" || value == "sendmail") return std::nullopt;
-      return quoted + " is not auto, postfix or sendmail";
-    case facility:
-      if (one_of(kFacilities, value)) return std::nullopt;
-      return quoted + " is not a syslog facility (mail, daemon, user, auth, local0-local7)";
-    case file_mode: {
-      const auto n = parse_unsigned(value, 8);
-      if (n && *n <= 0777) return std::nullopt;
-      return quoted + " is not an octal file mode such as 0660";
-    }
-    case socket: {
-      const auto parsed = parse_socket_spec(value);
-      if (const auto* err = std::get_if<std::string>(&parsed)) return quoted + ": " + *err;
-      return std::nullopt;
-    }
-    case path:
-    case text:
-    case cidr_list:
-    case cipher_list:
-    case ciphersuites:
-      if (value.empty()) return "empty value";
-      return std::nullopt;
+Rule built_in_rule() {
+  Rule rule;
+  for (const KeySpec* key : kKeys) {
+    if (key->to_rule == nullptr) continue;
+    const KeySpec& from = key->default_from != nullptr ? *key->default_from : *key;
+    key->to_rule(rule, built_in(from));
   }
-  return std::nullopt;
+  return rule;
+}
+
+MilterSettings built_in_milter_settings() {
+  MilterSettings m;
+  for (const KeySpec* key : kKeys) {
+    if (key->to_milter != nullptr) key->to_milter(m, built_in(*key));
+  }
+  return m;
+}
+
+std::string_view facility_name(Facility f) {
+  for (const auto& [name, facility] : kFacilities) {
+    if (facility == f) return name;
+  }
+  return "mail";
 }
 
 }  // namespace tlsgate::policy

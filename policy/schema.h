@@ -1,49 +1,84 @@
-// The configuration schema: every section key, its type, default and help, in one place.
+// The configuration schema: every key once, with its scope, type, built-in default,
+// one line of help and where its value goes (as Postfix binds each parameter to
+// its variable in one table). The loader, the inheritance of unset keys, the
+// defaults and --explain all read this table; a key's name is written nowhere else.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <variant>
+
+#include "policy/policy.h"
+#include "policy/rule.h"
+#include "policy/value.h"
 
 namespace tlsgate::policy {
 
 enum class Scope { milter, source };
 
 enum class ValueType {
-  boolean,       // yes/no, true/false, on/off, 1/0
-  count,         // a non-negative decimal integer
-  cidr_list,     // CIDRs separated by commas and/or spaces
-  path,          // a file name
-  tls_version,   // TLSv1, TLSv1.1, TLSv1.2, TLSv1.3
-  cipher_list,   // OpenSSL cipher list (TLS <= 1.2)
-  ciphersuites,  // OpenSSL TLS 1.3 ciphersuites
-  text,          // free text
-  action,        // reject / tempfail
-  mode,          // enforce / monitor
-  socket,        // inet:PORT@ADDR, inet6:PORT@ADDR, unix:PATH (local:PATH)
-  file_mode,     // octal, e.g. 0660
-  facility,      // syslog facility name
-  mta,           // auto, postfix, sendmail
+  boolean,        // yes/no, true/false, on/off, 1/0
+  count,          // a non-negative decimal integer
+  cidr_list,      // CIDRs separated by commas and/or spaces
+  networks_file,  // a file of CIDRs, one a line
+  path,           // a file name (relative: to the config file's directory)
+  tls_version,    // TLSv1, TLSv1.1, TLSv1.2, TLSv1.3
+  cipher_list,    // OpenSSL cipher list (TLS <= 1.2)
+  ciphersuites,   // OpenSSL TLS 1.3 ciphersuites
+  text,           // free text
+  user,           // a user name (checked against the system where the daemon would run)
+  group,          // a group name (likewise)
+  action,         // reject / tempfail
+  mode,           // enforce / monitor
+  socket,         // inet:PORT@ADDR, inet6:PORT@ADDR, unix:PATH (local:PATH)
+  file_mode,      // octal, e.g. 0660
+  facility,       // syslog facility name, any case
+  mta,            // auto, postfix, sendmail
 };
+
+using RuleSetter = void (*)(Rule&, const Value&);
+using MilterSetter = void (*)(MilterSettings&, const Value&);
 
 struct KeySpec {
   Scope scope;
   std::string_view name;
   ValueType type;
   std::string_view default_value;  // as written in the file; empty: none
-  std::string_view help;
+  std::string_view help;           // one line, for --explain and the docs check
+  RuleSetter to_rule = nullptr;    // source keys with a rule field
+  MilterSetter to_milter = nullptr;
+  // A source key whose default is this [milter] key's value (mode).
+  const KeySpec* default_from = nullptr;
+  // Only meaningful with this key set to yes in the source or one it inherits
+  // from; an error otherwise (the certificate names need require_client_cert).
+  const KeySpec* needs = nullptr;
 };
 
-std::span<const KeySpec> all_keys();
+std::span<const KeySpec* const> all_keys();
 const KeySpec* find_key(Scope scope, std::string_view name);
 
-// Checks `value` against the key's type; nullopt if it is valid, else what is
-// wrong with it. (cipher lists are checked by expanding them, elsewhere.)
-std::optional<std::string> check_value(const KeySpec& key, std::string_view value);
+// What reading a value needs besides its text: where relative paths start, and how
+// cipher strings are expanded (the loader caches and may run this elsewhere).
+struct ValueReader {
+  std::string base_dir;
+  std::function<std::variant<std::shared_ptr<const CipherSet>, std::string>(CipherSet::Family,
+                                                                            const std::string&)>
+      expand_ciphers;
+};
 
-// Typed readers for values that check_value accepted.
-bool parse_bool(std::string_view value);
-unsigned parse_count(std::string_view value);
+// The one function that reads a key's value, for `-n` and the daemon alike: the
+// value, or what is wrong with it.
+std::variant<Value, std::string> read_value(const KeySpec& key, std::string_view text,
+                                            const ValueReader& reader);
+
+// The built-in values of every rule field and [milter] setting, from the table.
+Rule built_in_rule();
+MilterSettings built_in_milter_settings();
+
+// The facility's name as the file writes it ("local3").
+std::string_view facility_name(Facility f);
 
 }  // namespace tlsgate::policy

@@ -42,6 +42,7 @@
 #include "policy/decision.h"
 #include "policy/facts.h"
 #include "policy/loader.h"
+#include "policy/schema.h"
 #include "t/fuzz/fuzz_support.h"
 
 namespace tlsgate::fuzz {
@@ -124,7 +125,7 @@ std::string unescape_loose(std::string_view s) {
 }
 
 struct Input {
-  Rule rule;
+  Rule rule = policy::built_in_rule();
   bool by_mta = false;
   // tls_version, cipher, cipher_bits, cert_subject, cert_issuer, verify, auth_type,
   // auth_authen, v, i, client
@@ -316,7 +317,7 @@ void check_decide(const Input& in) {
     if (d.refused()) FUZZ_CHECK(s.refused(), "stricter rule %zu accepts what the rule refused", i);
   }
   // A rule that requires nothing accepts everything.
-  Rule lax;
+  Rule lax = policy::built_in_rule();
   lax.require_starttls_before_auth = false;
   lax.allow_unencrypted_plain_auth = true;
   FUZZ_CHECK(!policy::decide(lax, f).refused(), "a rule that requires nothing refuses");

@@ -153,7 +153,7 @@ void check_networks_file(std::string_view text) {
   if (written) {
     policy::PrefixList list;
     std::vector<policy::ConfigError> errors;
-    policy::read_networks_file(path, "test.ini", 7, 3, list, errors);
+    policy::read_networks_file("networks_file", path, "test.ini", 7, 3, list, errors);
     // The lines that hold a netblock (text up to '#' not only separators): each is a
     // prefix or one error at that line of the file.
     std::size_t lines = 0;

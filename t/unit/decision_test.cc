@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "policy/schema.h"
+
 namespace tlsgate::policy {
 namespace {
 
@@ -55,7 +57,7 @@ SessionFacts with_cert(SessionFacts f, std::string_view subject = "CN=mx.example
 using RuleEdit = std::function<void(Rule&)>;
 
 Rule rule_with(const RuleEdit& edit) {
-  Rule r;
+  Rule r = built_in_rule();
   if (edit) edit(r);
   return r;
 }
@@ -472,7 +474,7 @@ const std::vector<Reply> kReplies = {
 
 // A rule and a session that fail exactly at `reason`.
 std::pair<Rule, SessionFacts> scenario(Reason reason) {
-  Rule r;
+  Rule r = built_in_rule();
   switch (reason) {
     case Reason::plaintext_auth: return {r, plaintext("LOGIN")};
     case Reason::auth_before_starttls: return {r, plaintext("CRAM-MD5")};
@@ -547,7 +549,7 @@ INSTANTIATE_TEST_SUITE_P(Table, DecideReply, ::testing::ValuesIn(all_reply_cases
 TEST(DecideReply, AcceptHasNoReply) {
   for (Action a : {Action::reject, Action::tempfail}) {
     for (Mode m : {Mode::enforce, Mode::monitor}) {
-      Rule r;
+      Rule r = built_in_rule();
       r.action = a;
       r.mode = m;
       const Decision d = decide(r, tls());
@@ -566,7 +568,7 @@ TEST(DecideReply, AcceptHasNoReply) {
 }
 
 TEST(DecideReply, MonitorKeepsCredentialsExposed) {
-  Rule r;
+  Rule r = built_in_rule();
   r.mode = Mode::monitor;
   const Decision d = decide(r, plaintext("Plain"));
   EXPECT_EQ(d.verdict, Verdict::accept);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "policy/decision.h"
+#include "policy/schema.h"
 
 namespace tlsgate::policy {
 namespace {
@@ -391,7 +392,7 @@ std::shared_ptr<const CipherSet> expanded(CipherSet::Family family, const std::s
 
 // A rule that accepts good_tls() and constrains every TLS fact.
 Rule strict_rule() {
-  Rule r;
+  Rule r = built_in_rule();
   r.require_starttls = true;
   r.min_tls_version = TlsVersion::tls1_2;
   r.min_cipher_bits = 128;
@@ -434,7 +435,7 @@ TEST_P(HostileMacros, NeverLoosensTheVerdict) {
   // 2. On a plaintext session, a hostile value in any macro never makes a rule that
   //    refuses the session accept it (a garbled {tls_version} is no TLS).
   for (const bool require_tls : {true, false}) {
-    Rule r;
+    Rule r = built_in_rule();
     r.require_starttls = require_tls;
     FactText m;
     m.auth_type = "CRAM-MD5";  // AUTH before STARTTLS: refused under the defaults

@@ -96,8 +96,8 @@ TEST_P(Inheritance, SettingsAndOrigins) {
   EXPECT_EQ(rule.chain, c.chain);
   std::map<std::string, Resolved> got;
   for (const ResolvedSetting& s : rule.settings) {
-    EXPECT_EQ(s.origin.file, s.origin.section.empty() ? "" : "nested.ini") << s.key;
-    got[std::string(s.key)] = {s.value, s.origin.section, s.origin.line};
+    EXPECT_EQ(s.origin.file, s.origin.section.empty() ? "" : "nested.ini") << s.key->name;
+    got[std::string(s.key->name)] = {s.value.text, s.origin.section, s.origin.line};
   }
   EXPECT_EQ(got, c.settings);
 }
@@ -219,7 +219,7 @@ TEST(Inheritance, TypedFieldsFollowTheSettings) {
 TEST(Inheritance, SettingsInSchemaOrder) {
   const auto policy = load(kNested);
   std::vector<std::string> keys;
-  for (const auto& s : policy->default_rule().settings) keys.emplace_back(s.key);
+  for (const auto& s : policy->default_rule().settings) keys.emplace_back(s.key->name);
   EXPECT_THAT(keys,
               ElementsAre("require_starttls", "require_starttls_before_auth",
                           "allow_unencrypted_plain_auth", "min_tls_version", "min_cipher_bits",
@@ -242,13 +242,13 @@ TEST(Inheritance, BuiltInDefaultsWithAnEmptyPolicy) {
   EXPECT_EQ(r.action, Action::reject);
   EXPECT_EQ(r.mode, Mode::enforce);
   for (const auto& s : r.settings) {
-    EXPECT_EQ(s.origin.section, "") << s.key;
-    EXPECT_EQ(s.origin.line, 0) << s.key;
+    EXPECT_EQ(s.origin.section, "") << s.key->name;
+    EXPECT_EQ(s.origin.line, 0) << s.key->name;
   }
   const auto mode = std::find_if(r.settings.begin(), r.settings.end(),
-                                 [](const auto& s) { return s.key == "mode"; });
+                                 [](const auto& s) { return s.key->name == "mode"; });
   ASSERT_NE(mode, r.settings.end());
-  EXPECT_EQ(mode->value, "enforce");
+  EXPECT_EQ(mode->value.text, "enforce");
 }
 
 struct ModeCase {
@@ -301,7 +301,8 @@ TEST(MilterSettings, Defaults) {
   EXPECT_EQ(m.user, "");
   EXPECT_EQ(m.group, "");
   EXPECT_EQ(m.mode, Mode::enforce);
-  EXPECT_EQ(m.syslog_facility, "mail");
+  EXPECT_EQ(m.syslog_facility, Facility::mail);
+  EXPECT_EQ(m.mta, Mta::automatic);
   EXPECT_EQ(m.syslog_ident, "tlsgate");
   EXPECT_EQ(m.accounting_file, "");
   EXPECT_EQ(m.pid_file, "");
@@ -315,7 +316,7 @@ TEST(MilterSettings, Parsed) {
       "user = tlsgate\n"
       "group = postfix\n"
       "mode = monitor\n"
-      "syslog_facility = local3\n"
+      "syslog_facility = LOCAL3\n"
       "syslog_ident = tlsgate-mx1\n"
       "accounting_file = accounting.csv\n"
       "pid_file = /run/tlsgate.pid\n",
@@ -326,7 +327,9 @@ TEST(MilterSettings, Parsed) {
   EXPECT_EQ(m.user, "tlsgate");
   EXPECT_EQ(m.group, "postfix");
   EXPECT_EQ(m.mode, Mode::monitor);
-  EXPECT_EQ(m.syslog_facility, "local3");
+  // Issue 15: -n took LOCAL3 (any case) and the daemon then logged to mail. The
+  // schema reads the value once, into what the logger uses.
+  EXPECT_EQ(m.syslog_facility, Facility::local3);
   EXPECT_EQ(m.syslog_ident, "tlsgate-mx1");
   EXPECT_EQ(m.accounting_file, "/etc/tlsgate/accounting.csv");  // relative to the config
   EXPECT_EQ(m.pid_file, "/run/tlsgate.pid");

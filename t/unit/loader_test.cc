@@ -409,10 +409,10 @@ TEST(LoaderErrors, SystemChecksOfMilterValuesWithTheirLine) {
   // its findings are errors like any other, and it only sees values that parsed.
   std::vector<std::string> asked;
   const LoadOptions options{
-      .check_setting = [&](std::string_view key,
+      .check_setting = [&](const KeySpec& key,
                            std::string_view value) -> std::optional<std::string> {
-        asked.push_back(std::string(key) + "=" + std::string(value));
-        if (key == "user") return "unknown user " + std::string(value);
+        asked.push_back(std::string(key.name) + "=" + std::string(value));
+        if (key.type == ValueType::user) return "unknown user " + std::string(value);
         return std::nullopt;
       }};
   const LoadResult r = load_policy_text(
