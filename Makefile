@@ -2,6 +2,7 @@
 #   make          build build/tlsgate
 #   make deps     install the build dependencies (Debian 12, apt-get): what make and make install need
 #   make test-deps  install the test dependencies too (make check does)
+#   make test     unit tests, golden outputs, fuzz seeds: the quick loop (no root)
 #   make check    install what is needed, build, run every test
 #   make demo     tlsgate with the example rules in front of a real Postfix
 #   make stress   the fault and load tests (kill -9, reloads, 1,000 sessions, a stopped tlsgate)
@@ -41,12 +42,19 @@ POLICY_LIBS := $(shell pkg-config --libs inih libssl libcrypto 2>/dev/null || ec
 MILTER_LIBS := -lmilter -pthread
 GTEST_LIBS  := -lgtest -lgtest_main -pthread
 
+# Each folder is a library, its sources whatever .cc files it holds:
+#   policy/  the pure rules (netblocks, config, decisions)
+#   engine/  what runs them, libmilter-free: the session, its log line and CSV row,
+#            the policy store and its reload, syslog, the daemon's files and checks
+#   milter/  the libmilter glue and the program (main)
 POLICY_SRC := $(wildcard policy/*.cc)
+ENGINE_SRC := $(wildcard engine/*.cc)
 MILTER_SRC := $(wildcard milter/*.cc)
 UNIT_SRC   := $(wildcard t/unit/*.cc)
 BENCH_SRC  := $(wildcard t/bench/*.cc)
 
 POLICY_OBJ := $(POLICY_SRC:%.cc=$(BUILD)/%.o)
+ENGINE_OBJ := $(ENGINE_SRC:%.cc=$(BUILD)/%.o)
 MILTER_OBJ := $(MILTER_SRC:%.cc=$(BUILD)/%.o)
 UNIT_OBJ   := $(UNIT_SRC:%.cc=$(BUILD)/%.o)
 
@@ -69,9 +77,8 @@ FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CXXFLAGS := -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN)
 FUZZ_SRC      := $(wildcard t/fuzz/*.cc)
 FUZZ_TARGETS  := $(notdir $(FUZZ_SRC:.cc=))
-# What the targets exercise: the policy engine, the log formats and the session
-# (none of which includes libmilter).
-FUZZ_LIB_SRC  := $(POLICY_SRC) milter/log_format.cc milter/session.cc
+# What the targets exercise: the policy and the engine (neither includes libmilter).
+FUZZ_LIB_SRC  := $(POLICY_SRC) $(ENGINE_SRC)
 FUZZ_LIB_OBJ  := $(FUZZ_LIB_SRC:%.cc=$(FUZZ_BUILD)/%.o)
 FUZZ_SECONDS  ?= 300
 
@@ -90,7 +97,7 @@ SYSUSERSDIR    = $(PREFIX)/lib/sysusers.d
 TMPFILESDIR    = $(PREFIX)/lib/tmpfiles.d
 INSTALL        = install
 
-.PHONY: all deps test-deps check unit golden check-docs docs-golden format format-check clean demo bench bench-smoke check-integration stress \
+.PHONY: all deps test-deps test check unit golden check-docs docs-golden format format-check clean demo bench bench-smoke check-integration stress \
         install uninstall check-install check-systemd check-asan check-tsan check-asan-integration fuzz fuzz-smoke fuzz-build
 
 all: $(BUILD)/tlsgate
@@ -102,7 +109,10 @@ $(BUILD)/%.o: %.cc
 $(BUILD)/libpolicy.a: $(POLICY_OBJ)
 	$(AR) rcs $@ $^
 
-$(BUILD)/tlsgate: $(MILTER_OBJ) $(BUILD)/libpolicy.a
+$(BUILD)/libengine.a: $(ENGINE_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/tlsgate: $(MILTER_OBJ) $(BUILD)/libengine.a $(BUILD)/libpolicy.a
 	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS) $(MILTER_LIBS)
 
 $(BUILD)/lookup_bench: $(BUILD)/t/bench/lookup_bench.o $(BUILD)/libpolicy.a
@@ -119,9 +129,7 @@ $(BUILD)/noop_milter: t/bench/noop_milter.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 $(WARNINGS) $(CFLAGS) -O2 -g -o $@ $< $(MILTER_LIBS)
 
-$(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/milter/log_format.o $(BUILD)/milter/cipher_child.o \
-                     $(BUILD)/milter/session.o $(BUILD)/milter/accounting.o \
-                     $(BUILD)/milter/live_sessions.o $(BUILD)/libpolicy.a
+$(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/libengine.a $(BUILD)/libpolicy.a
 	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS) $(GTEST_LIBS)
 
 # Idempotent: apt-get runs only when a package is missing (dpkg-query: `dpkg -s`
@@ -141,6 +149,14 @@ deps:
 
 test-deps: deps
 	$(call apt_install,$(TEST_DEPS))
+
+# The loop a contributor runs on every change: the unit tests, the golden outputs
+# and every fuzz target over its seeds and regression inputs. No root, no apt (it
+# needs what make test-deps installs), well under a minute once built.
+test: $(BUILD)/unit_tests $(BUILD)/tlsgate fuzz-build
+	cd t/unit && ../../$(BUILD)/unit_tests --gtest_brief=1
+	t/golden/run.sh $(BUILD)/tlsgate
+	t/fuzz/run.sh $(FUZZ_BUILD) replay $(FUZZ_TARGETS)
 
 check: test-deps
 	$(MAKE) unit golden bench-smoke check-docs format-check check-install check-asan fuzz-smoke check-integration check-asan-integration
@@ -222,7 +238,7 @@ docs-golden: $(BUILD)/tlsgate
 	python3 t/docs/check.py --update $(BUILD)/tlsgate
 
 FORMATTED := t/bench/noop_milter.c $(POLICY_SRC) $(MILTER_SRC) $(UNIT_SRC) $(BENCH_SRC) $(FUZZ_SRC) \
-             $(wildcard policy/*.h milter/*.h t/unit/*.h t/fuzz/*.h)
+             $(ENGINE_SRC) $(wildcard policy/*.h engine/*.h milter/*.h t/unit/*.h t/fuzz/*.h)
 
 format:
 	clang-format -i $(FORMATTED)
@@ -326,6 +342,6 @@ check-systemd: $(BUILD)/tlsgate
 clean:
 	rm -rf build build-asan build-tsan $(FUZZ_BUILD)
 
--include $(BUILD)/t/bench/lookup_bench.d $(BUILD)/t/bench/gen_networks.d $(BUILD)/t/bench/milter_load.d $(POLICY_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(BUILD)/t/bench/lookup_bench.d $(BUILD)/t/bench/gen_networks.d $(BUILD)/t/bench/milter_load.d $(POLICY_OBJ:.o=.d) $(ENGINE_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_SRC:%.cc=$(FUZZ_BUILD)/%.d)
 

@@ -5,12 +5,14 @@
 #include <memory>
 #include <string>
 
-#include "milter/live_sessions.h"
-#include "milter/logger.h"
-#include "milter/policy_store.h"
-#include "milter/session.h"
+#include "engine/live_sessions.h"
+#include "engine/logger.h"
+#include "engine/policy_store.h"
+#include "engine/session.h"
 
 namespace tlsgate::milter {
+// The libmilter-free engine this glue drives.
+using namespace engine;
 namespace {
 
 PolicyStore* store = nullptr;

@@ -3,11 +3,13 @@
 
 #include <libmilter/mfapi.h>
 
+namespace tlsgate::engine {
+class PolicyStore;
+}
+
 namespace tlsgate::milter {
 
-class PolicyStore;
-
 // The filter description to smfi_register; callbacks read policies from `store`.
-smfiDesc make_filter(PolicyStore& store);
+smfiDesc make_filter(engine::PolicyStore& store);
 
 }  // namespace tlsgate::milter

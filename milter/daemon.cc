@@ -22,17 +22,19 @@
 #include <thread>
 #include <variant>
 
+#include "engine/detach.h"
+#include "engine/live_sessions.h"
+#include "engine/logger.h"
+#include "engine/pid_file.h"
+#include "engine/policy_store.h"
+#include "engine/unix_socket.h"
 #include "milter/callbacks.h"
-#include "milter/detach.h"
 #include "milter/listener.h"
-#include "milter/live_sessions.h"
-#include "milter/logger.h"
-#include "milter/pid_file.h"
-#include "milter/policy_store.h"
-#include "milter/unix_socket.h"
 #include "policy/loader.h"
 
 namespace tlsgate::milter {
+// The libmilter-free engine this glue drives.
+using namespace engine;
 namespace {
 
 constexpr int kOk = 0;
@@ -115,7 +117,7 @@ class ReloadThread {
 };
 
 // Everything a start made that a failed start must not leave behind, and where its
-// reason goes: stderr and syslog, and once detached, the parent (milter/detach.h).
+// reason goes: stderr and syslog, and once detached, the parent (engine/detach.h).
 class Start {
  public:
   int fail(const std::string& message) {
@@ -153,7 +155,7 @@ void pause_for_signals(std::chrono::milliseconds interval) {
 }
 
 // Stopping: no new connections, then the sessions in flight (counted from connect
-// to close, milter/live_sessions.h) get up to kStopTimeout to end. A connection
+// to close, engine/live_sessions.h) get up to kStopTimeout to end. A connection
 // libmilter accepted that has not reached connect yet is not waited for.
 void finish_sessions(Listener& listener) {
   listener.stop_accepting();

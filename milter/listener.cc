@@ -14,6 +14,8 @@
 
 namespace tlsgate::milter {
 
+using engine::UniqueFd;
+
 std::variant<Listener, std::string> Listener::find() {
   std::vector<int> listening;
   std::error_code ec;

@@ -7,7 +7,7 @@
 #include <string>
 #include <variant>
 
-#include "milter/unique_fd.h"
+#include "engine/unique_fd.h"
 
 namespace tlsgate::milter {
 
@@ -25,9 +25,9 @@ class Listener {
  private:
   explicit Listener(int fd) : fd_(fd) {}
 
-  int fd_;               // libmilter's: not closed here but replaced
-  UniqueFd never_read_;  // both ends of the pipe stay open: never readable, never EOF
-  UniqueFd never_written_;
+  int fd_;                       // libmilter's: not closed here but replaced
+  engine::UniqueFd never_read_;  // both ends of the pipe stay open: never readable, never EOF
+  engine::UniqueFd never_written_;
 };
 
 }  // namespace tlsgate::milter

@@ -6,9 +6,9 @@
 #include <optional>
 #include <string>
 
+#include "engine/system_check.h"
+#include "engine/version.h"
 #include "milter/daemon.h"
-#include "milter/system_check.h"
-#include "milter/version.h"
 #include "policy/explain.h"
 #include "policy/facts.h"
 #include "policy/loader.h"
@@ -95,7 +95,7 @@ int print_errors(const std::vector<policy::ConfigError>& errors) {
 
 int run_check(const Options& o) {
   // What a start checks, without binding: the values of [milter] against this system.
-  const auto loaded = policy::load_policy(o.config, {.check_setting = milter::check_setting_here});
+  const auto loaded = policy::load_policy(o.config, {.check_setting = engine::check_setting_here});
   if (!loaded.policy) return print_errors(loaded.errors);
   std::cout << "OK: " << loaded.policy->source_count() << " sources, "
             << loaded.policy->netblock_count() << " netblocks\n";
@@ -165,7 +165,7 @@ int main(int argc, char** argv) {
   // The check [milter] socket gets, at a start and with -n alike (libmilter would take
   // "-p foo" as a unix socket ./foo).
   if (o.socket) {
-    if (auto problem = milter::check_socket_here(*o.socket)) {
+    if (auto problem = engine::check_socket_here(*o.socket)) {
       return usage_error("-p " + *o.socket + ": " + *problem);
     }
   }

@@ -52,7 +52,7 @@ class CipherSet {
 };
 
 // How a loader expands cipher strings: CipherSet::expand, or a stand-in that runs it
-// elsewhere (the daemon runs it in a child process: milter/cipher_child.h).
+// elsewhere (the daemon runs it in a child process: engine/cipher_child.h).
 using CipherExpander =
     std::function<std::variant<CipherSet, std::string>(CipherSet::Family, const std::string&)>;
 

@@ -37,8 +37,8 @@
 #include <string>
 #include <vector>
 
-#include "milter/log_format.h"
-#include "milter/session.h"
+#include "engine/log_format.h"
+#include "engine/session.h"
 #include "policy/decision.h"
 #include "policy/facts.h"
 #include "policy/loader.h"
@@ -326,19 +326,19 @@ void check_decide(const Input& in) {
 // ---- the Session ----
 
 struct Logged {
-  milter::Severity severity;
+  engine::Severity severity;
   std::string line;
   std::string action;
   bool credentials_exposed;
 };
 
-void check_record(const milter::LogRecord& r, std::vector<Logged>& out, milter::Severity sev) {
-  const std::string line = milter::format_log_line(r);
+void check_record(const engine::LogRecord& r, std::vector<Logged>& out, engine::Severity sev) {
+  const std::string line = engine::format_log_line(r);
   for (const char ch : line) {
     const auto c = static_cast<unsigned char>(ch);
     FUZZ_CHECK(c >= 0x20 && c <= 0x7e, "log line with byte 0x%02x: %s", c, show(line).c_str());
   }
-  const std::string row = milter::format_csv_row(r, 1700000000);
+  const std::string row = engine::format_csv_row(r, 1700000000);
   FUZZ_CHECK(row.find_first_of("\r\n") == row.size() - 2, "CSV row spans lines: %s",
              show(row).c_str());
   const auto fields = parse_csv_record(row);
@@ -373,7 +373,7 @@ struct StageMacros {
     }
     return nullptr;
   }
-  milter::MacroLookup lookup() const {
+  engine::MacroLookup lookup() const {
     return [this](const char* name) { return get(name); };
   }
 };
@@ -383,7 +383,7 @@ bool accepted(const Decision& d) { return d.verdict == policy::Verdict::accept; 
 // The same facts presented cleanly: EHLO with the TLS macros (no AUTH), then MAIL.
 Decision clean_verdict(const std::optional<policy::Address>& client, const std::string& mta_name,
                        const StageMacros& facts) {
-  milter::Session s(session_policy, client, [](milter::Severity, const milter::LogRecord&) {});
+  engine::Session s(session_policy, client, [](engine::Severity, const engine::LogRecord&) {});
   StageMacros connect;
   connect.values[8] = mta_name;
   s.at_connect(connect.lookup());
@@ -399,8 +399,8 @@ Decision clean_verdict(const std::optional<policy::Address>& client, const std::
 void check_clean_session(const Input& in, const std::optional<policy::Address>& client,
                          const StageMacros& all) {
   std::vector<Logged> logged;
-  milter::Session s(session_policy, client,
-                    [&logged](milter::Severity sev, const milter::LogRecord& r) {
+  engine::Session s(session_policy, client,
+                    [&logged](engine::Severity sev, const engine::LogRecord& r) {
                       check_record(r, logged, sev);
                     });
   FUZZ_CHECK(&s.rule() == &session_policy->rule_for(client), "the session's rule");
@@ -462,8 +462,8 @@ void check_clean_session(const Input& in, const std::optional<policy::Address>& 
 void check_sequence(const Input& in, const std::optional<policy::Address>& client,
                     const StageMacros& all) {
   std::vector<Logged> logged;
-  milter::Session s(session_policy, client,
-                    [&logged](milter::Severity sev, const milter::LogRecord& r) {
+  engine::Session s(session_policy, client,
+                    [&logged](engine::Severity sev, const engine::LogRecord& r) {
                       check_record(r, logged, sev);
                     });
   StageMacros connect;

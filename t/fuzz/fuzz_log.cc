@@ -1,4 +1,4 @@
-// Fuzz target: the syslog key=value line and the accounting CSV row (milter/log_format).
+// Fuzz target: the syslog key=value line and the accounting CSV row (engine/log_format).
 // Every LogRecord field is arbitrary bytes (macro values come from the network).
 //
 // Properties:
@@ -22,13 +22,13 @@
 #include <utility>
 #include <vector>
 
-#include "milter/log_format.h"
+#include "engine/log_format.h"
 #include "t/fuzz/fuzz_support.h"
 
 namespace tlsgate::fuzz {
 namespace {
 
-using milter::LogRecord;
+using engine::LogRecord;
 
 bool printable_ascii(std::string_view s) {
   for (const char ch : s) {
@@ -39,14 +39,14 @@ bool printable_ascii(std::string_view s) {
 }
 
 // What a syslog line carries for a value: the value, or its first kMaxLoggedValue
-// bytes and "..." (milter/log_format.h).
+// bytes and "..." (engine/log_format.h).
 std::string logged(std::string_view v) {
-  if (v.size() <= milter::kMaxLoggedValue) return std::string(v);
-  return std::string(v.substr(0, milter::kMaxLoggedValue)) + "...";
+  if (v.size() <= engine::kMaxLoggedValue) return std::string(v);
+  return std::string(v.substr(0, engine::kMaxLoggedValue)) + "...";
 }
 
 void check_escape_value(std::string_view v) {
-  const std::string out = milter::escape_value(v);
+  const std::string out = engine::escape_value(v);
   FUZZ_CHECK(!out.empty(), "value \"%s\"", show(v).c_str());
   FUZZ_CHECK(printable_ascii(out), "value \"%s\" -> %s", show(v).c_str(), show(out).c_str());
   if (out.front() != '"') {
@@ -160,7 +160,7 @@ Pairs expected_pairs(const LogRecord& r) {
 }
 
 void check_log_line(const LogRecord& r) {
-  const std::string line = milter::format_log_line(r);
+  const std::string line = engine::format_log_line(r);
   FUZZ_CHECK(printable_ascii(line), "not one printable line: %s", show(line).c_str());
   std::vector<std::string> bare;
   const auto parsed = read_log_line(line, &bare);
@@ -199,7 +199,7 @@ std::optional<std::string> csv_value(std::string_view field) {
 }
 
 void check_csv_field(std::string_view v) {
-  const std::string field = milter::csv_field(v);
+  const std::string field = engine::csv_field(v);
   const auto parsed = parse_csv_record(field + "\r\n");
   FUZZ_CHECK(parsed && parsed->size() == 1, "\"%s\" -> %s is not one CSV field", show(v).c_str(),
              show(field).c_str());
@@ -215,11 +215,11 @@ void check_csv_field(std::string_view v) {
 
 void check_csv_row(const LogRecord& r, std::time_t when) {
   static const std::size_t header_fields = [] {
-    const auto h = parse_csv_record(milter::csv_header());
+    const auto h = parse_csv_record(engine::csv_header());
     FUZZ_CHECK(h.has_value(), "the CSV header is not a record");
     return h->size();
   }();
-  const std::string row = milter::format_csv_row(r, when);
+  const std::string row = engine::format_csv_row(r, when);
   FUZZ_CHECK(row.find_first_of("\r\n") == row.size() - 2, "not one line: %s", show(row).c_str());
   const auto parsed = parse_csv_record(row);
   FUZZ_CHECK(parsed.has_value(), "not an RFC 4180 record: %s", show(row).c_str());

@@ -3,6 +3,8 @@
 # (its exec count from -print_final_stats).
 #   t/fuzz/run.sh BUILD_DIR SECONDS TARGET...   explore: random seeds, SECONDS each
 #   t/fuzz/run.sh BUILD_DIR smoke TARGET...     make check: the same runs every time
+#   t/fuzz/run.sh BUILD_DIR replay TARGET...    make test: the seeds and regression
+#                                               inputs only, a few seconds
 # Explore: the checked-in seeds (t/fuzz/corpus/TARGET/) and regression inputs
 # (t/fuzz/regressions/TARGET/, each an input that once broke a property) are only
 # read; what a run adds goes to BUILD_DIR/corpus/TARGET/, kept from run to run.
@@ -25,7 +27,11 @@ for target in "$@"; do
       [[ -z $opt || $opt == \#* ]] || options+=("$opt")
     done <"t/fuzz/$target.options"
   fi
-  if [[ $budget == smoke ]]; then
+  if [[ $budget == replay ]]; then
+    corpus="$build/replay-corpus/$target"
+    rm -rf "$corpus"
+    options+=(-runs=0)
+  elif [[ $budget == smoke ]]; then
     corpus="$build/smoke-corpus/$target"
     rm -rf "$corpus"
     runs=$(awk -v t="$target" '$1 == t { print $2 }' t/fuzz/smoke-runs)
@@ -61,7 +67,9 @@ if ((${#failed[@]})); then
   echo "fuzz: ${#failed[@]} target(s) failed: ${failed[*]} (inputs in $build/crashes/)" >&2
   exit 1
 fi
-if [[ $budget == smoke ]]; then
+if [[ $budget == replay ]]; then
+  echo "fuzz: $# targets replayed their seeds and regression inputs clean"
+elif [[ $budget == smoke ]]; then
   echo "fuzz: $# targets ran clean (seed 1, the runs of t/fuzz/smoke-runs)"
 else
   echo "fuzz: $# targets ran clean for ${budget}s each"

@@ -1,6 +1,6 @@
-// milter/cipher_child: the daemon's cipher expansion in a child process gives the
+// engine/cipher_child: the daemon's cipher expansion in a child process gives the
 // same sets and the same errors as expanding in-process.
-#include "milter/cipher_child.h"
+#include "engine/cipher_child.h"
 
 #include <gtest/gtest.h>
 
@@ -27,7 +27,7 @@ class ExpandInChild : public ::testing::TestWithParam<Spec> {};
 TEST_P(ExpandInChild, SameAnswerAsInProcess) {
   const Spec& s = GetParam();
   const auto here = CipherSet::expand(s.family, s.text);
-  const auto there = milter::expand_in_child(s.family, s.text);
+  const auto there = engine::expand_in_child(s.family, s.text);
   ASSERT_EQ(here.index(), there.index())
       << (std::holds_alternative<std::string>(there) ? std::get<std::string>(there) : "");
   if (const auto* set = std::get_if<CipherSet>(&here)) {
@@ -65,7 +65,7 @@ TEST(LoadOptions, TheExpanderRunsOncePerDistinctCipherString) {
   policy::LoadOptions options;
   options.expand_ciphers = [&calls](Family family, const std::string& spec) {
     ++calls;
-    return milter::expand_in_child(family, spec);
+    return engine::expand_in_child(family, spec);
   };
   const auto r = policy::load_policy_text(
       "[source default]\nciphers = ECDHE+AESGCM\n"

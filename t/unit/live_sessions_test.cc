@@ -1,5 +1,5 @@
-// The count of open milter sessions a stop waits for (milter/live_sessions.h).
-#include "milter/live_sessions.h"
+// The count of open milter sessions a stop waits for (engine/live_sessions.h).
+#include "engine/live_sessions.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-namespace tlsgate::milter {
+namespace tlsgate::engine {
 namespace {
 
 using namespace std::chrono_literals;
@@ -80,4 +80,4 @@ TEST(LiveSessions, ThePauseNeverOvershootsTheDeadline) {
 }
 
 }  // namespace
-}  // namespace tlsgate::milter
+}  // namespace tlsgate::engine

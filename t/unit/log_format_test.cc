@@ -1,13 +1,13 @@
 // The text of syslog lines and accounting rows: macro values come from the network,
 // so no value may split a record, forge a field, or make the file unreadable.
-#include "milter/log_format.h"
+#include "engine/log_format.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-namespace tlsgate::milter {
+namespace tlsgate::engine {
 namespace {
 
 using namespace std::string_literals;
@@ -232,4 +232,4 @@ TEST(CsvRow, OneRecordOneLine) {
 }
 
 }  // namespace
-}  // namespace tlsgate::milter
+}  // namespace tlsgate::engine

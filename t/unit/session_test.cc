@@ -2,7 +2,7 @@
 // RCPT, end of message, abort) -> the answer at each step, and the exact log lines
 // and CSV rows the session writes. Each row is one SMTP session as an MTA would
 // report it; the macro values are what libmilter would hand the callbacks.
-#include "milter/session.h"
+#include "engine/session.h"
 
 #include <gtest/gtest.h>
 
@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "milter/accounting.h"
+#include "engine/accounting.h"
 #include "policy/loader.h"
 #include "t/unit/test_support.h"
 
-namespace tlsgate::milter {
+namespace tlsgate::engine {
 namespace {
 
 using policy::testing::addr;
@@ -583,4 +583,4 @@ TEST(AccountingFile, AFileWithAnotherHeaderIsSetAside) {
 }
 
 }  // namespace
-}  // namespace tlsgate::milter
+}  // namespace tlsgate::engine

@@ -1,9 +1,9 @@
-#include "milter/log_format.h"
+#include "engine/log_format.h"
 
 #include <array>
 #include <cstdio>
 
-namespace tlsgate::milter {
+namespace tlsgate::engine {
 namespace {
 
 bool is_safe(unsigned char c) {
@@ -176,4 +176,4 @@ std::string format_csv_row(const LogRecord& r, std::time_t when) {
   return row;
 }
 
-}  // namespace tlsgate::milter
+}  // namespace tlsgate::engine

@@ -1,4 +1,4 @@
-#include "milter/unix_socket.h"
+#include "engine/unix_socket.h"
 
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -8,9 +8,9 @@
 #include <cerrno>
 #include <cstring>
 
-#include "milter/unique_fd.h"
+#include "engine/unique_fd.h"
 
-namespace tlsgate::milter {
+namespace tlsgate::engine {
 
 std::optional<std::string> claim_unix_socket(const std::string& path) {
   struct stat st {};
@@ -43,4 +43,4 @@ std::optional<std::string> claim_unix_socket(const std::string& path) {
   return std::nullopt;
 }
 
-}  // namespace tlsgate::milter
+}  // namespace tlsgate::engine

@@ -8,9 +8,9 @@
 #include <string>
 #include <variant>
 
-#include "milter/unique_fd.h"
+#include "engine/unique_fd.h"
 
-namespace tlsgate::milter {
+namespace tlsgate::engine {
 
 class PidFile {
  public:
@@ -33,4 +33,4 @@ class PidFile {
   UniqueFd fd_;
 };
 
-}  // namespace tlsgate::milter
+}  // namespace tlsgate::engine

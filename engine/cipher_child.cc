@@ -1,4 +1,4 @@
-#include "milter/cipher_child.h"
+#include "engine/cipher_child.h"
 
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace tlsgate::milter {
+namespace tlsgate::engine {
 namespace {
 
 using policy::CipherSet;
@@ -85,4 +85,4 @@ std::variant<CipherSet, std::string> expand_in_child(CipherSet::Family family,
   return "OpenSSL expands \"" + spec + "\" to no cipher";
 }
 
-}  // namespace tlsgate::milter
+}  // namespace tlsgate::engine

@@ -1,4 +1,4 @@
-#include "milter/detach.h"
+#include "engine/detach.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
-namespace tlsgate::milter {
+namespace tlsgate::engine {
 namespace {
 
 // The report: one status byte, then for a failure the reason.
@@ -98,4 +98,4 @@ void Detached::ready() { send(kReady, {}); }
 
 void Detached::failed(const std::string& reason) { send(kFailed, reason); }
 
-}  // namespace tlsgate::milter
+}  // namespace tlsgate::engine

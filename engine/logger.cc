@@ -1,4 +1,4 @@
-#include "milter/logger.h"
+#include "engine/logger.h"
 
 #include <sys/stat.h>
 #include <syslog.h>
@@ -7,7 +7,7 @@
 #include <mutex>
 #include <utility>
 
-namespace tlsgate::milter {
+namespace tlsgate::engine {
 namespace {
 
 // syslog's code for each facility the schema knows (the names are the schema's).
@@ -66,4 +66,4 @@ void log(Severity severity, const std::string& line) {
   syslog(priority, "%s", line.c_str());
 }
 
-}  // namespace tlsgate::milter
+}  // namespace tlsgate::engine

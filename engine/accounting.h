@@ -9,9 +9,9 @@
 #include <mutex>
 #include <string>
 
-#include "milter/log_format.h"
+#include "engine/log_format.h"
 
-namespace tlsgate::milter {
+namespace tlsgate::engine {
 
 class Accounting {
  public:
@@ -46,4 +46,4 @@ class Accounting {
   std::atomic<std::uint64_t> rows_lost_{0};
 };
 
-}  // namespace tlsgate::milter
+}  // namespace tlsgate::engine

@@ -6,9 +6,9 @@
 #include <string>
 #include <variant>
 
-#include "milter/unique_fd.h"
+#include "engine/unique_fd.h"
 
-namespace tlsgate::milter {
+namespace tlsgate::engine {
 
 class Detached {
  public:
@@ -30,4 +30,4 @@ class Detached {
   UniqueFd report_;  // the write end of the pipe to the parent; closed once reported
 };
 
-}  // namespace tlsgate::milter
+}  // namespace tlsgate::engine

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace tlsgate::milter {
+namespace tlsgate::engine {
 
 struct LogRecord {
   std::string_view queue_id;  // empty: NOQUEUE
@@ -61,4 +61,4 @@ std::string csv_field(std::string_view value);
 std::string csv_header();
 std::string format_csv_row(const LogRecord& r, std::time_t when);
 
-}  // namespace tlsgate::milter
+}  // namespace tlsgate::engine

@@ -9,14 +9,14 @@
 #include <optional>
 #include <string>
 
-#include "milter/log_format.h"
-#include "milter/logger.h"
+#include "engine/log_format.h"
+#include "engine/logger.h"
 #include "policy/address.h"
 #include "policy/decision.h"
 #include "policy/facts.h"
 #include "policy/policy.h"
 
-namespace tlsgate::milter {
+namespace tlsgate::engine {
 
 // A macro's value at the current stage, or nullptr when the MTA did not send it.
 using MacroLookup = std::function<const char*(const char* name)>;
@@ -100,4 +100,4 @@ class Session {
   std::optional<std::pair<Macros, policy::Decision>> decided_;
 };
 
-}  // namespace tlsgate::milter
+}  // namespace tlsgate::engine

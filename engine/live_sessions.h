@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <functional>
 
-namespace tlsgate::milter {
+namespace tlsgate::engine {
 
 class LiveSessions {
  public:
@@ -29,4 +29,4 @@ class LiveSessions {
 // The process's sessions, counted by milter/callbacks.cc.
 LiveSessions& live_sessions();
 
-}  // namespace tlsgate::milter
+}  // namespace tlsgate::engine

@@ -1,9 +1,9 @@
-#include "milter/live_sessions.h"
+#include "engine/live_sessions.h"
 
 #include <algorithm>
 #include <thread>
 
-namespace tlsgate::milter {
+namespace tlsgate::engine {
 
 void LiveSessions::sleep(std::chrono::milliseconds interval) {
   std::this_thread::sleep_for(interval);
@@ -28,4 +28,4 @@ LiveSessions& live_sessions() {
   return sessions;
 }
 
-}  // namespace tlsgate::milter
+}  // namespace tlsgate::engine

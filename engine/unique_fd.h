@@ -5,7 +5,7 @@
 
 #include <utility>
 
-namespace tlsgate::milter {
+namespace tlsgate::engine {
 
 class UniqueFd {
  public:
@@ -31,4 +31,4 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-}  // namespace tlsgate::milter
+}  // namespace tlsgate::engine

@@ -10,10 +10,10 @@
 
 #include "policy/tls.h"
 
-namespace tlsgate::milter {
+namespace tlsgate::engine {
 
 // Same answers as policy::CipherSet::expand, computed in a fork()ed child.
 std::variant<policy::CipherSet, std::string> expand_in_child(policy::CipherSet::Family family,
                                                              const std::string& spec);
 
-}  // namespace tlsgate::milter
+}  // namespace tlsgate::engine

@@ -6,7 +6,7 @@
 
 #include "policy/value.h"
 
-namespace tlsgate::milter {
+namespace tlsgate::engine {
 
 enum class Severity { error, warning, notice, info };
 
@@ -16,4 +16,4 @@ enum class Severity { error, warning, notice, info };
 void open_log(const std::string& ident, policy::Facility facility, bool also_stderr);
 void log(Severity severity, const std::string& line);
 
-}  // namespace tlsgate::milter
+}  // namespace tlsgate::engine

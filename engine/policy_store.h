@@ -6,18 +6,18 @@
 #include <memory>
 #include <string>
 
-#include "milter/accounting.h"
-#include "milter/cipher_child.h"
-#include "milter/logger.h"
-#include "milter/system_check.h"
+#include "engine/accounting.h"
+#include "engine/cipher_child.h"
+#include "engine/logger.h"
+#include "engine/system_check.h"
 #include "policy/loader.h"
 #include "policy/policy.h"
 
-namespace tlsgate::milter {
+namespace tlsgate::engine {
 
 // How the daemon loads, at start and on reload: cipher strings are expanded in a
-// child process (milter/cipher_child.h); user, group and socket are checked against
-// this system, as `tlsgate -n` checks them (milter/system_check.h).
+// child process (engine/cipher_child.h); user, group and socket are checked against
+// this system, as `tlsgate -n` checks them (engine/system_check.h).
 inline policy::LoadOptions daemon_load_options() {
   return {.expand_ciphers = expand_in_child, .check_setting = check_setting_here};
 }
@@ -46,4 +46,4 @@ class PolicyStore {
   Accounting accounting_{[](const std::string& problem) { log(Severity::error, problem); }};
 };
 
-}  // namespace tlsgate::milter
+}  // namespace tlsgate::engine

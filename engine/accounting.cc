@@ -1,4 +1,4 @@
-#include "milter/accounting.h"
+#include "engine/accounting.h"
 
 #include <sys/stat.h>
 
@@ -7,7 +7,7 @@
 #include <ctime>
 #include <optional>
 
-namespace tlsgate::milter {
+namespace tlsgate::engine {
 
 // A file an older tlsgate wrote has fewer columns: rows appended to it would not
 // match its header. It is moved aside (FILE.TIME) and a new file started.
@@ -94,4 +94,4 @@ void Accounting::write(const LogRecord& record) {
   note_result(ok, error);
 }
 
-}  // namespace tlsgate::milter
+}  // namespace tlsgate::engine

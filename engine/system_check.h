@@ -9,7 +9,7 @@
 
 #include "policy/schema.h"
 
-namespace tlsgate::milter {
+namespace tlsgate::engine {
 
 // A policy::SettingCheck: nullopt if `value` of [milter] `key` would work here.
 std::optional<std::string> check_setting_here(const policy::KeySpec& key, std::string_view value);
@@ -17,4 +17,4 @@ std::optional<std::string> check_setting_here(const policy::KeySpec& key, std::s
 // A socket as -p or [milter] socket gives it: its syntax, then its host.
 std::optional<std::string> check_socket_here(std::string_view spec);
 
-}  // namespace tlsgate::milter
+}  // namespace tlsgate::engine

@@ -1,9 +1,9 @@
-#include "milter/policy_store.h"
+#include "engine/policy_store.h"
 
-#include "milter/logger.h"
+#include "engine/logger.h"
 #include "policy/loader.h"
 
-namespace tlsgate::milter {
+namespace tlsgate::engine {
 
 bool PolicyStore::install(std::shared_ptr<const policy::Policy> policy, std::string& error) {
   const auto& m = policy->milter();
@@ -37,4 +37,4 @@ bool PolicyStore::reload() {
   return true;
 }
 
-}  // namespace tlsgate::milter
+}  // namespace tlsgate::engine

@@ -1,4 +1,4 @@
-#include "milter/system_check.h"
+#include "engine/system_check.h"
 
 #include <grp.h>
 #include <netdb.h>
@@ -10,7 +10,7 @@
 
 #include "policy/socket_spec.h"
 
-namespace tlsgate::milter {
+namespace tlsgate::engine {
 namespace {
 
 using policy::SocketSpec;
@@ -59,4 +59,4 @@ std::optional<std::string> check_setting_here(const policy::KeySpec& key, std::s
   return std::nullopt;
 }
 
-}  // namespace tlsgate::milter
+}  // namespace tlsgate::engine

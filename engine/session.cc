@@ -1,4 +1,4 @@
-#include "milter/session.h"
+#include "engine/session.h"
 
 #include <unistd.h>
 
@@ -9,7 +9,7 @@
 
 #include "policy/tls.h"
 
-namespace tlsgate::milter {
+namespace tlsgate::engine {
 namespace {
 
 std::string value_of(const MacroLookup& macros, const char* name) {
@@ -210,4 +210,4 @@ void Session::at_abort() {
   queue_id_.clear();
 }
 
-}  // namespace tlsgate::milter
+}  // namespace tlsgate::engine

@@ -1,4 +1,4 @@
-#include "milter/pid_file.h"
+#include "engine/pid_file.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -9,7 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
-namespace tlsgate::milter {
+namespace tlsgate::engine {
 namespace {
 
 std::string error_text(const std::string& what) { return what + ": " + std::strerror(errno); }
@@ -79,4 +79,4 @@ void PidFile::remove() {
   if (fd_ && same_file(fd_.get(), path_)) unlink(path_.c_str());
 }
 
-}  // namespace tlsgate::milter
+}  // namespace tlsgate::engine
