@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -57,13 +58,21 @@ Keys readme_keys(const std::string& section) {
   return keys;
 }
 
-// tlsgate.ini(5): the key of each ".TP" entry, `.BI "key = " ...` or `.BR "key = ...`.
-Keys man_keys(const std::string& section) {
-  Keys keys;
+// tlsgate.ini(5): each ".TP" item, `.BI "key = " ...` or `.BR "key = ...`: key -> its text.
+std::map<std::string, std::string> man_items(const std::string& section) {
+  std::map<std::string, std::string> items;
   const std::regex entry("\n\\.TP\n\\.B[IR]? \"([a-z0-9_]+) = ");
   for (std::sregex_iterator m(section.begin(), section.end(), entry), end; m != end; ++m) {
-    keys.insert((*m)[1]);
+    const auto start = static_cast<std::size_t>(m->position(0)) + 1;
+    const auto next = section.find("\n.TP\n", start);
+    items[(*m)[1]] = section.substr(start, next == std::string::npos ? next : next - start);
   }
+  return items;
+}
+
+Keys man_keys(const std::string& section) {
+  Keys keys;
+  for (const auto& [key, text] : man_items(section)) keys.insert(key);
   return keys;
 }
 
@@ -79,6 +88,21 @@ TEST(SchemaDocs, ManPageSections) {
   EXPECT_EQ(man_keys(part(man, ".SH THE [milter] SECTION", ".SH ")), schema_keys(Scope::milter));
   EXPECT_EQ(man_keys(part(man, ".SH THE [source NAME] SECTIONS", ".SH ")),
             schema_keys(Scope::source));
+}
+
+// Each item names the key's built-in default ("Default: 0660.", "mode = enforce |").
+TEST(SchemaDocs, ManPageNamesEachDefault) {
+  const std::string man = read("contrib/man/tlsgate.ini.5");
+  const auto milter = man_items(part(man, ".SH THE [milter] SECTION", ".SH "));
+  const auto source = man_items(part(man, ".SH THE [source NAME] SECTIONS", ".SH "));
+  for (const KeySpec* k : all_keys()) {
+    if (k->default_value.empty()) continue;
+    const auto& items = k->scope == Scope::milter ? milter : source;
+    const auto it = items.find(std::string(k->name));
+    ASSERT_NE(it, items.end()) << k->name;
+    EXPECT_NE(it->second.find(std::string(k->default_value)), std::string::npos)
+        << k->name << ": its item does not name the default " << k->default_value;
+  }
 }
 
 TEST(SchemaDocs, EveryKeyHasHelpAndItsDefaultReads) {
