@@ -32,8 +32,7 @@ bool PolicyStore::reload() {
   const auto& p = *loaded.policy;
   std::string error;
   if (!install(loaded.policy, error)) log(Severity::error, error);
-  log(Severity::notice, "reloaded " + config_path_ + ": " + std::to_string(p.source_count()) +
-                            " sources, " + std::to_string(p.netblock_count()) + " netblocks");
+  log(Severity::notice, "reloaded " + config_path_ + ": " + p.summary());
   return true;
 }
 

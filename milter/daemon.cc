@@ -283,8 +283,7 @@ int run_daemon(const DaemonOptions& given) {
 
   std::string error;
   const auto& p = *loaded.policy;
-  const std::string summary = std::to_string(p.source_count()) + " sources, " +
-                              std::to_string(p.netblock_count()) + " netblocks";
+  const std::string summary = p.summary();
   if (!store.install(loaded.policy, error)) return start.fail(error);
 
   auto listener = Listener::find();
@@ -292,8 +291,7 @@ int run_daemon(const DaemonOptions& given) {
 
   ReloadThread reloader(store);
   log(Severity::notice,
-      "started: listening on " + socket + ", " + options.config_path + ": " + summary +
-          ", mode=" + (settings.mode == policy::Mode::monitor ? "monitor" : "enforce"));
+      "started: listening on " + socket + ", " + options.config_path + ": " + summary);
   if (start.detached) start.detached->ready();
   const int result = serve(std::get<Listener>(listener));
   if (start.pid_file) start.pid_file->remove();

@@ -34,7 +34,8 @@ Enforces TLS rules per client netblock for Postfix and Sendmail (a milter).
   -c, --config FILE   configuration file (default /etc/tlsgate/tlsgate.ini)
   -n, --check         check the configuration as a start would, without binding
                       (user and group exist, the socket's host resolves), print
-                      "OK: N sources, M netblocks" or every error as
+                      "OK: N sources, M netblocks; monitor: SOURCES" (the
+                      sources in monitor mode, as inherited) or every error as
                       FILE:LINE: message, and exit
       --explain ADDR  show the source governing ADDR (an IPv4/IPv6 address, or
                       "unknown"), the merged rules with the origin of each value,
@@ -97,8 +98,7 @@ int run_check(const Options& o) {
   // What a start checks, without binding: the values of [milter] against this system.
   const auto loaded = policy::load_policy(o.config, {.check_setting = engine::check_setting_here});
   if (!loaded.policy) return print_errors(loaded.errors);
-  std::cout << "OK: " << loaded.policy->source_count() << " sources, "
-            << loaded.policy->netblock_count() << " netblocks\n";
+  std::cout << "OK: " << loaded.policy->summary() << "\n";
   return kOk;
 }
 

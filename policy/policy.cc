@@ -1,6 +1,27 @@
 #include "policy/policy.h"
 
+#include <map>
+#include <set>
+
 namespace tlsgate::policy {
+
+std::string Policy::summary() const {
+  // A source's mode per merged rule: one that inherits through several enclosing
+  // sources may have more than one.
+  std::map<std::string, std::set<Mode>> modes;
+  for (const Rule& r : rules_) modes[r.source].insert(r.mode);
+  std::string monitor;
+  std::size_t monitored = 0;
+  for (const auto& [source, set] : modes) {
+    if (set.count(Mode::monitor) == 0) continue;
+    ++monitored;
+    monitor += (monitor.empty() ? "" : ", ") + source + (set.size() > 1 ? " (partly)" : "");
+  }
+  if (monitored == 0) monitor = "none";
+  if (monitored == modes.size()) monitor = "all";
+  return std::to_string(source_count_) + " sources, " + std::to_string(netblock_count_) +
+         " netblocks; monitor: " + monitor;
+}
 
 std::optional<NetblockOrigin> Policy::matched_netblock(const Address& a) const {
   const NetblockOrigin* best = nullptr;

@@ -53,6 +53,11 @@ class Policy {
   const MilterSettings& milter() const { return milter_; }
 
   std::size_t source_count() const { return source_count_; }
+  // "5 sources, 7 netblocks; monitor: legacy": the counts and the sources in
+  // monitor mode as they are in force (a source's own mode, else the one it
+  // inherits, else [milter] mode), "none" or "all" where that says it. For -n, the
+  // started: line and the reloaded line.
+  std::string summary() const;
   std::size_t netblock_count() const { return netblock_count_; }
   const NetblockTable& table() const { return table_; }
 

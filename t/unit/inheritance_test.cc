@@ -382,3 +382,33 @@ TEST(PolicyCounts, SourcesAndNetblocks) {
 
 }  // namespace
 }  // namespace tlsgate::policy
+
+namespace tlsgate::policy {
+namespace {
+
+// Issue 20: [milter] mode = monitor does not reach a source that inherits enforce
+// from [source default]; -n, started: and reloaded say which sources monitor.
+TEST(PolicySummary, NamesTheSourcesInMonitorModeAsInherited) {
+  struct Case {
+    std::string text, summary;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"[source a]\nnetworks = 10.0.0.0/8\n", "1 sources, 1 netblocks; monitor: none"},
+           {"[milter]\nmode = monitor\n[source a]\nnetworks = 10.0.0.0/8\n",
+            "1 sources, 1 netblocks; monitor: all"},
+           {"[milter]\nmode = monitor\n[source default]\nmode = enforce\n[source a]\n"
+            "networks = 10.0.0.0/8\n[source b]\nnetworks = 10.1.0.0/16\nmode = monitor\n",
+            "3 sources, 2 netblocks; monitor: b"},
+           // b nested in a (monitor) and in c (enforce): monitor for one of its rules.
+           {"[source a]\nnetworks = 10.0.0.0/8\nmode = monitor\n[source c]\n"
+            "networks = 192.0.2.0/24\n[source b]\nnetworks = 10.1.0.0/16, 192.0.2.0/28\n",
+            "3 sources, 4 netblocks; monitor: a, b (partly)"},
+       }) {
+    const auto loaded = load_policy_text(c.text, "t.ini", "");
+    ASSERT_NE(loaded.policy, nullptr) << c.text;
+    EXPECT_EQ(loaded.policy->summary(), c.summary) << c.text;
+  }
+}
+
+}  // namespace
+}  // namespace tlsgate::policy
