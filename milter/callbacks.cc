@@ -22,8 +22,7 @@ PolicyStore* store = nullptr;
 std::atomic<bool> macro_lists_taken{true};
 
 void log_decision(Severity severity, const LogRecord& record) {
-  log(severity, format_log_line(record));
-  store->accounting().write(record);
+  store->log_decision(severity, record);
 }
 
 // The protocol steps tlsgate asks the MTA to leave out, so that a one-message
