@@ -8,15 +8,21 @@ namespace tlsgate::engine {
 namespace {
 
 // The milter macro each policy attribute stands for, so that one Session reads both.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 8> kMacroOf{{
-    {"{tls_version}", "encryption_protocol"},
-    {"{cipher}", "encryption_cipher"},
-    {"{cipher_bits}", "encryption_keysize"},
-    {"{cert_subject}", "ccert_subject"},
-    {"{cert_issuer}", "ccert_issuer"},
-    {"{auth_type}", "sasl_method"},
-    {"{auth_authen}", "sasl_username"},
-    {"{i}", "queue_id"},
+struct Attribute {
+  std::string_view macro;
+  std::string_view name;
+  bool tls_only;  // Postfix sends it without TLS too (encryption_keysize=0): not a fact then
+  bool xtext;     // Postfix xtext-encodes it (ccert_issuer=Example+20CA)
+};
+constexpr std::array<Attribute, 8> kAttributes{{
+    {"{tls_version}", "encryption_protocol", false, false},
+    {"{cipher}", "encryption_cipher", true, false},
+    {"{cipher_bits}", "encryption_keysize", true, false},
+    {"{cert_subject}", "ccert_subject", true, true},
+    {"{cert_issuer}", "ccert_issuer", true, true},
+    {"{auth_type}", "sasl_method", false, false},
+    {"{auth_authen}", "sasl_username", false, false},
+    {"{i}", "queue_id", false, false},
 }};
 
 // What the MTA is: only Postfix speaks this protocol.
@@ -28,11 +34,12 @@ MacroLookup macros_of(const PolicyRequest& request, std::deque<std::string>& val
   return [&request, &values](const char* name) -> const char* {
     const std::string_view macro(name);
     if (macro == "v") return kPostfix;
-    for (const auto& [m, attribute] : kMacroOf) {
-      if (m != macro) continue;
-      const std::string_view v = request.get(attribute);
-      if (v.empty()) return nullptr;  // Postfix's empty value: not known
-      values.emplace_back(v);
+    const bool tls = !request.get("encryption_protocol").empty();
+    for (const Attribute& a : kAttributes) {
+      if (a.macro != macro) continue;
+      const std::string_view v = request.get(a.name);
+      if (v.empty() || (a.tls_only && !tls)) return nullptr;  // Postfix's empty value: not known
+      values.push_back(a.xtext ? policy::xtext_decode(v) : std::string(v));
       return values.back().c_str();
     }
     return nullptr;

@@ -202,6 +202,25 @@ INSTANTIATE_TEST_SUITE_P(
                       "source=monitor tls=none auth=none cert=none",
                       "M1: action=accept client=127.0.0.3 source=monitor tls=none auth=none "
                       "cert=none"}},
+        // What Postfix 3.7 sends without TLS (keysize 0) and for a verified
+        // certificate (its names xtext-encoded): the same line as the milter's.
+        ExchangeCase{
+            "plaintext_keysize_zero_is_no_fact",
+            {{"protocol_state=RCPT;client_address=127.0.0.2;instance=11;"
+              "encryption_protocol=;encryption_cipher=;encryption_keysize=0",
+              "DUNNO"},
+             {"protocol_state=END-OF-MESSAGE;client_address=127.0.0.2;instance=11;"
+              "queue_id=K0;encryption_keysize=0",
+              "DUNNO"}},
+            {"K0: action=accept client=127.0.0.2 source=open tls=none auth=none cert=none"}},
+        ExchangeCase{"certificate_names_decoded",
+                     {{"protocol_state=END-OF-MESSAGE;client_address=10.0.0.1;instance=12;"
+                       "queue_id=C1;ccert_subject=relay.example;ccert_issuer=Example+20CA;" +
+                           kTls13,
+                       "DUNNO"}},
+                     {"C1: action=accept client=10.0.0.1 source=default tls=TLSv1.3 "
+                      "cipher=TLS_AES_256_GCM_SHA384 bits=256 auth=none cert=relay.example "
+                      "cert_issuer=\"Example CA\""}},
         ExchangeCase{"tempfail",
                      {{"protocol_state=RCPT;client_address=127.0.0.4;instance=6",
                        "450 4.7.0 Must issue a STARTTLS command first"}},
