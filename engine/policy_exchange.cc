@@ -64,14 +64,21 @@ std::string answer_for(const policy::Decision& d) {
 
 }  // namespace
 
+bool PolicyExchange::same_transaction(const PolicyRequest& request) const {
+  // Postfix never changes the client within a transaction; should a request do so,
+  // it is a new one, judged afresh.
+  return session_ && request.get("instance") == instance_ &&
+         request.get("client_address") == client_;
+}
+
 Session& PolicyExchange::session_for(const PolicyRequest& request) {
-  const std::string_view instance = request.get("instance");
-  if (!session_ || instance != instance_) {
+  if (!same_transaction(request)) {
     auto policy = policy_();
     if (!policy) throw std::runtime_error("no policy loaded");
     session_ = std::make_unique<Session>(
         std::move(policy), policy::Address::from_macro(request.get("client_address")), sink_);
-    instance_ = instance;
+    instance_ = request.get("instance");
+    client_ = request.get("client_address");
   }
   return *session_;
 }
@@ -79,12 +86,18 @@ Session& PolicyExchange::session_for(const PolicyRequest& request) {
 std::string PolicyExchange::answer(const PolicyRequest& request) {
   const Stage stage = stage_of(request.get("protocol_state"));
   if (stage == Stage::before_mail) return policy_answer("DUNNO");
-  const bool first = !session_ || request.get("instance") != instance_;
+  const bool first = !same_transaction(request);
   Session& s = session_for(request);
   std::deque<std::string> values;
   const MacroLookup macros = macros_of(request, values);
   if (stage == Stage::end_of_message) {
-    if (first) s.at_mail(macros);  // no RCPT request came: judge the transaction now
+    // No RCPT request came: judge the transaction now. Else the facts as they are
+    // now (the same as at RCPT, from Postfix: then nothing is decided again).
+    if (first) {
+      s.at_mail(macros);
+    } else {
+      s.at_rcpt(macros);
+    }
     const policy::Decision d = s.at_end_of_message(macros);
     session_.reset();  // the transaction is over
     return answer_for(d);

@@ -29,11 +29,13 @@ class PolicyExchange {
   std::string answer(const PolicyRequest& request);
 
  private:
+  bool same_transaction(const PolicyRequest& request) const;
   Session& session_for(const PolicyRequest& request);
 
   PolicySource policy_;
   DecisionSink sink_;
   std::string instance_;              // the transaction of session_
+  std::string client_;                // and its client_address
   std::unique_ptr<Session> session_;  // with the policy in force when it began
 };
 

@@ -44,13 +44,13 @@ bool PolicyRequestReader::take_line(std::string_view line, std::vector<PolicyReq
 
 bool PolicyRequestReader::feed(std::string_view bytes, std::vector<PolicyRequest>& done,
                                std::string& error) {
-  if (bytes.find('\0') != std::string_view::npos) {
-    error = "a NUL byte";
-    return false;
-  }
   while (!bytes.empty()) {
     const auto nl = bytes.find('\n');
     const std::string_view piece = bytes.substr(0, nl);
+    if (piece.find('\0') != std::string_view::npos) {
+      error = "a NUL byte";
+      return false;
+    }
     request_bytes_ += piece.size() + (nl == std::string_view::npos ? 0 : 1);
     if (request_bytes_ > kMaxRequestBytes) {
       error = "a request over " + std::to_string(kMaxRequestBytes / 1024) + " KiB";
