@@ -263,6 +263,7 @@ int run_daemon(const DaemonOptions& given) {
 
   PolicyStore store(options.config_path, options.foreground);
   const bool milter_on = socket != policy::kNoSocket;
+  std::optional<Listener> listener;
   if (milter_on) {
     if (smfi_setconn(const_cast<char*>(socket.c_str())) != MI_SUCCESS) {
       return start.fail("bad socket " + socket);
@@ -287,6 +288,10 @@ int run_daemon(const DaemonOptions& given) {
     if (!path.empty()) {
       if (auto err = prepare_unix_socket(path, settings)) return start.fail(*err);
     }
+    // libmilter's listening socket, found while it is the process's only one.
+    auto found = Listener::find();
+    if (auto* problem = std::get_if<std::string>(&found)) return start.fail(*problem);
+    listener.emplace(std::get<Listener>(std::move(found)));
   }
   // The policy service (Postfix's check_policy_service), beside the milter or alone.
   std::unique_ptr<PolicyServer> policy_service;
@@ -321,12 +326,6 @@ int run_daemon(const DaemonOptions& given) {
   const std::string summary = p.summary();
   if (!store.install(loaded.policy, error)) return start.fail(error);
 
-  std::optional<Listener> listener;
-  if (milter_on) {
-    auto found = Listener::find();
-    if (auto* problem = std::get_if<std::string>(&found)) return start.fail(*problem);
-    listener.emplace(std::get<Listener>(std::move(found)));
-  }
   if (policy_service) policy_service->start();
 
   ReloadThread reloader(store);

@@ -25,6 +25,7 @@ suite_at_exit pf_stop
 
 milter_port=${TG_BYPASS_MILTER_PORT:-18900}
 aux_port=${TG_BYPASS_AUX_PORT:-18901}
+policy_port=${TG_BYPASS_POLICY_PORT:-18907}
 export SMTP_PORT=${TG_BYPASS_SMTP_PORT:-10030}
 started=$SECONDS
 section() { echo "$1 [$((SECONDS - started)) s]"; }
@@ -36,6 +37,7 @@ write_config() { # write_config FILE [more lines]
     cat >"$1" <<INI
 [milter]
 socket = inet:$milter_port@127.0.0.1
+policy_socket = inet:$policy_port@127.0.0.1
 accounting_file = $work/accounting.csv
 [source default]
 require_starttls = yes
@@ -121,7 +123,7 @@ done
 
 # Reload after privileges were dropped: the file is read as [milter] user then.
 write_config "$work/nobody.ini" "" # then the [milter] user, below
-sed -i "s/^socket = .*/socket = inet:$aux_port@127.0.0.1\nuser = nobody\ngroup = nogroup/; /^accounting_file/d" "$work/nobody.ini"
+sed -i "s/^socket = .*/socket = inet:$aux_port@127.0.0.1\nuser = nobody\ngroup = nogroup/; /^accounting_file/d; /^policy_socket/d" "$work/nobody.ini"
 "$tlsgate" -f -c "$work/nobody.ini" >"$work/nobody.out" 2>&1 &
 pids+=($!)
 nobody_pid=$!
@@ -149,6 +151,16 @@ if read -r p f < <(sed -nE 's/^bypass-milter: ([0-9]+) passed, ([0-9]+) failed$/
     tg_passed=$((tg_passed + p)) tg_failed=$((tg_failed + f))
 fi
 tg_check "bypass-milter.py ran to its end (exit $rc)" grep -q '^bypass-milter: ' "$work/bypass-milter.out"
+
+section "== the policy service without an MTA (bypass-policy.py)"
+rc=0
+python3 "$here/bypass-policy.py" --port "$policy_port" --syslog "$TG_SYSLOG_FILE" \
+    --pid "$milter_pid" >"$work/bypass-policy.out" 2>&1 || rc=$?
+cat "$work/bypass-policy.out"
+if read -r p f < <(sed -nE 's/^bypass-policy: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$work/bypass-policy.out"); then
+    tg_passed=$((tg_passed + p)) tg_failed=$((tg_failed + f))
+fi
+tg_check "bypass-policy.py ran to its end (exit $rc)" grep -q '^bypass-policy: ' "$work/bypass-policy.out"
 
 # An unknown client from the milter test tool OpenDKIM uses (over CONNECT with
 # "unspec" where that step is negotiated), so the driver above is not the only witness.
