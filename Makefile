@@ -39,6 +39,7 @@ else
 endif
 
 POLICY_LIBS := $(shell pkg-config --libs inih libssl libcrypto 2>/dev/null || echo -linih -lssl -lcrypto)
+ENGINE_LIBS :=
 MILTER_LIBS := -lmilter -pthread
 GTEST_LIBS  := -lgtest -lgtest_main -pthread
 
@@ -113,7 +114,7 @@ $(BUILD)/libengine.a: $(ENGINE_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/tlsgate: $(MILTER_OBJ) $(BUILD)/libengine.a $(BUILD)/libpolicy.a
-	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS) $(MILTER_LIBS)
+	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(POLICY_LIBS) $(ENGINE_LIBS) $(MILTER_LIBS)
 
 $(BUILD)/lookup_bench: $(BUILD)/t/bench/lookup_bench.o $(BUILD)/libpolicy.a
 	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS)
@@ -130,7 +131,7 @@ $(BUILD)/noop_milter: t/bench/noop_milter.c
 	$(CC) -std=c11 $(WARNINGS) $(CFLAGS) -O2 -g -o $@ $< $(MILTER_LIBS)
 
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/libengine.a $(BUILD)/libpolicy.a
-	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS) $(GTEST_LIBS)
+	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS) $(ENGINE_LIBS) $(GTEST_LIBS)
 
 # Idempotent: apt-get runs only when a package is missing (dpkg-query: `dpkg -s`
 # also succeeds for a removed package whose configuration files remain).
@@ -255,7 +256,7 @@ $(FUZZ_BUILD)/libfuzzlib.a: $(FUZZ_LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/t/fuzz/%.o $(FUZZ_BUILD)/libfuzzlib.a
-	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $^ $(POLICY_LIBS)
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $^ $(POLICY_LIBS) $(ENGINE_LIBS)
 
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
 

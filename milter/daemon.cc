@@ -25,6 +25,7 @@
 #include "engine/detach.h"
 #include "engine/live_sessions.h"
 #include "engine/logger.h"
+#include "engine/metrics_file.h"
 #include "engine/pid_file.h"
 #include "engine/policy_store.h"
 #include "engine/unix_socket.h"
@@ -123,7 +124,7 @@ class Start {
   int fail(const std::string& message) {
     std::cerr << "tlsgate: " << message << "\n";
     log(Severity::error, message);
-    if (pid_file) pid_file->remove();  // before the report: the parent exits on it
+    if (pid_file) pid_file->remove();          // before the report: the parent exits on it
     if (detached) detached->failed(message);
     return kError;
   }
@@ -290,6 +291,14 @@ int run_daemon(const DaemonOptions& given) {
   if (auto* problem = std::get_if<std::string>(&listener)) return start.fail(*problem);
 
   ReloadThread reloader(store);
+  // After the privileges are dropped: the file belongs to [milter] user.
+  PeriodicMetricsFile metrics_file(
+      [&store] {
+        const auto& m = store.current()->milter();
+        return PeriodicMetricsFile::Settings{m.metrics_file,
+                                             std::chrono::seconds(m.metrics_interval)};
+      },
+      [](const std::string& problem) { log(Severity::error, problem); });
   log(Severity::notice,
       "started: listening on " + socket + ", " + options.config_path + ": " + summary);
   if (start.detached) start.detached->ready();
