@@ -39,7 +39,8 @@ else
 endif
 
 POLICY_LIBS := $(shell pkg-config --libs inih libssl libcrypto 2>/dev/null || echo -linih -lssl -lcrypto)
-ENGINE_LIBS :=
+# sd_notify (engine/notify.cc) for a Type=notify unit.
+ENGINE_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
 MILTER_LIBS := -lmilter -pthread
 GTEST_LIBS  := -lgtest -lgtest_main -pthread
 
@@ -60,7 +61,7 @@ MILTER_OBJ := $(MILTER_SRC:%.cc=$(BUILD)/%.o)
 UNIT_OBJ   := $(UNIT_SRC:%.cc=$(BUILD)/%.o)
 
 # Debian packages `make` and `make install` need (make deps) ...
-DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev
+DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev libsystemd-dev
 # ... and what the tests need besides (make test-deps; make check installs both):
 # GoogleTest, clang-format, clang and its compiler-rt (libFuzzer), nss_wrapper (the
 # golden tests' fixed users and groups), and for check-install man page lint, unit

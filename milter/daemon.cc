@@ -26,6 +26,7 @@
 #include "engine/live_sessions.h"
 #include "engine/logger.h"
 #include "engine/metrics_file.h"
+#include "engine/notify.h"
 #include "engine/pid_file.h"
 #include "engine/policy_store.h"
 #include "engine/unix_socket.h"
@@ -103,7 +104,9 @@ class ReloadThread {
             int sig = 0;
             if (sigwait(&set, &sig) != 0) continue;
             if (stopping_) return;
-            store.reload();
+            notify::send(notify::reloading(notify::monotonic_usec()));
+            const bool taken = store.reload();
+            notify::send(notify::reloaded(taken, store.current()->summary()));
           }
         }) {}
   ~ReloadThread() {
@@ -124,6 +127,7 @@ class Start {
   int fail(const std::string& message) {
     std::cerr << "tlsgate: " << message << "\n";
     log(Severity::error, message);
+    notify::send(notify::failed(message, 0));  // systemctl status shows it
     if (pid_file) pid_file->remove();          // before the report: the parent exits on it
     if (detached) detached->failed(message);
     return kError;
@@ -159,6 +163,7 @@ void pause_for_signals(std::chrono::milliseconds interval) {
 // to close, engine/live_sessions.h) get up to kStopTimeout to end. A connection
 // libmilter accepted that has not reached connect yet is not waited for.
 void finish_sessions(Listener& listener) {
+  notify::send(notify::stopping());
   listener.stop_accepting();
   const std::size_t open = live_sessions().count();
   if (open == 0) {
@@ -302,6 +307,7 @@ int run_daemon(const DaemonOptions& given) {
   log(Severity::notice,
       "started: listening on " + socket + ", " + options.config_path + ": " + summary);
   if (start.detached) start.detached->ready();
+  notify::send(notify::ready(socket, summary));
   const int result = serve(std::get<Listener>(listener));
   if (start.pid_file) start.pid_file->remove();
   // libmilter's threads are still there, one perhaps in a callback using `store`
