@@ -127,9 +127,9 @@ class Start {
   int fail(const std::string& message) {
     std::cerr << "tlsgate: " << message << "\n";
     log(Severity::error, message);
-    notify::send(notify::failed(message, 0));  // systemctl status shows it
-    if (pid_file) pid_file->remove();          // before the report: the parent exits on it
+    if (pid_file) pid_file->remove();  // before the report: the parent exits on it
     if (detached) detached->failed(message);
+    notify::send(notify::failed(message, 0));  // systemctl status shows the reason
     return kError;
   }
 
