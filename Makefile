@@ -100,7 +100,7 @@ TMPFILESDIR    = $(PREFIX)/lib/tmpfiles.d
 INSTALL        = install
 
 .PHONY: all deps test-deps test check unit golden check-docs docs-golden format format-check clean demo bench bench-smoke check-integration stress \
-        install uninstall check-install check-systemd check-asan check-tsan check-asan-integration fuzz fuzz-smoke fuzz-build
+        install uninstall check-install check-systemd deb check-deb check-asan check-tsan check-asan-integration fuzz fuzz-smoke fuzz-build
 
 all: $(BUILD)/tlsgate
 
@@ -161,7 +161,7 @@ test: $(BUILD)/unit_tests $(BUILD)/tlsgate fuzz-build
 	t/fuzz/run.sh $(FUZZ_BUILD) replay $(FUZZ_TARGETS)
 
 check: test-deps
-	$(MAKE) unit golden bench-smoke check-docs format-check check-install check-asan fuzz-smoke check-integration check-asan-integration
+	$(MAKE) unit golden bench-smoke check-docs format-check check-install check-deb check-asan fuzz-smoke check-integration check-asan-integration
 
 # The unit tests built with ASan + UBSan (any finding aborts the test run) and with
 # TSan. `make SANITIZE=... all` builds the daemon the same way for the integration tests.
@@ -328,6 +328,40 @@ uninstall:
 	@for d in $(DESTDIR)$(CONFDIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR); do \
 	  if [ -d $$d ] && rmdir $$d 2>/dev/null; then echo "rmdir $$d"; fi; \
 	done
+
+# The Debian package: contrib/debian/ becomes debian/ in a copy of the sources
+# under build/deb/tlsgate/, dpkg-buildpackage -us -uc -b builds it there (-nc: the
+# copy keeps its objects, so a rebuild compiles only what changed), and
+# tlsgate_VERSION_ARCH.deb lands here, checked by lintian. DEB_VERSION=V builds
+# version V instead (a changelog entry is added to the copy: the upgrade test).
+DEB_DEPS    := build-essential debhelper dpkg-dev lintian
+DEB_TREE    := build/deb/tlsgate
+DEB_SOURCES := Makefile README.md policy engine milter etc contrib/man contrib/systemd \
+               contrib/logrotate contrib/postfix contrib/sendmail
+DEB_VERSION ?= $(shell dpkg-parsechangelog -l contrib/debian/changelog -S Version 2>/dev/null)
+DEB_ARCH     = $(shell dpkg-architecture -q DEB_HOST_ARCH)
+
+deb:
+	$(call apt_install,$(DEPS) $(DEB_DEPS))
+	rm -rf $(DEB_TREE)/debian $(addprefix $(DEB_TREE)/,$(DEB_SOURCES))
+	mkdir -p $(DEB_TREE)
+	cp -a --parents $(DEB_SOURCES) $(DEB_TREE)/
+	cp -a contrib/debian $(DEB_TREE)/debian
+	@if [ "$(DEB_VERSION)" != "$$(dpkg-parsechangelog -l contrib/debian/changelog -S Version)" ]; then \
+	  { printf 'tlsgate (%s) unstable; urgency=medium\n\n  * Rebuilt as %s (make deb DEB_VERSION=%s).\n\n -- %s  %s\n\n' \
+	      "$(DEB_VERSION)" "$(DEB_VERSION)" "$(DEB_VERSION)" \
+	      "$$(dpkg-parsechangelog -l contrib/debian/changelog -S Maintainer)" "$$(date -R)"; \
+	    cat contrib/debian/changelog; } >$(DEB_TREE)/debian/changelog; \
+	fi
+	cd $(DEB_TREE) && DEB_BUILD_OPTIONS=parallel=2 dpkg-buildpackage -us -uc -b -nc
+	cp $(DEB_TREE)/../tlsgate_$(DEB_VERSION)_$(DEB_ARCH).deb .
+	lintian --fail-on error,warning --info tlsgate_$(DEB_VERSION)_$(DEB_ARCH).deb
+
+# The package on Debian 12 with systemd as PID 1 (a podman container): installed
+# with apt beside Debian's Postfix and prometheus-node-exporter, then mail, metrics,
+# reload, a socket in use, an upgrade and a purge (t/install/deb-container.sh).
+check-deb: deb
+	t/install/deb-container.sh tlsgate_$(DEB_VERSION)_$(DEB_ARCH).deb
 
 # make install into a temporary DESTDIR and check the result: file list, modes, man
 # page lint, systemd-analyze verify, logrotate -d, the Sendmail snippet through m4,
