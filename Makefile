@@ -123,6 +123,9 @@ $(BUILD)/lookup_bench: $(BUILD)/t/bench/lookup_bench.o $(BUILD)/libpolicy.a
 $(BUILD)/gen_networks: $(BUILD)/t/bench/gen_networks.o
 	$(CXX) $(CXXFLAGS) -o $@ $^
 
+$(BUILD)/metrics_bench: $(BUILD)/t/bench/metrics_bench.o $(BUILD)/libengine.a $(BUILD)/libpolicy.a
+	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS) $(ENGINE_LIBS) -pthread
+
 $(BUILD)/milter_load: $(BUILD)/t/bench/milter_load.o
 	$(CXX) $(CXXFLAGS) -o $@ $^ -pthread
 
@@ -378,6 +381,6 @@ check-systemd: $(BUILD)/tlsgate
 clean:
 	rm -rf build build-asan build-tsan $(FUZZ_BUILD)
 
--include $(BUILD)/t/bench/lookup_bench.d $(BUILD)/t/bench/gen_networks.d $(BUILD)/t/bench/milter_load.d $(POLICY_OBJ:.o=.d) $(ENGINE_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(BUILD)/t/bench/lookup_bench.d $(BUILD)/t/bench/gen_networks.d $(BUILD)/t/bench/milter_load.d $(BUILD)/t/bench/metrics_bench.d $(POLICY_OBJ:.o=.d) $(ENGINE_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_SRC:%.cc=$(FUZZ_BUILD)/%.d)
 
