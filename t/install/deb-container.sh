@@ -44,6 +44,8 @@ upgrade_version=$version+upgradetest1
 make -s --no-print-directory deb DEB_VERSION="$upgrade_version" >"$tmp/upgrade-build.log" 2>&1 ||
   { tail -n 30 "$tmp/upgrade-build.log"; tg_die "make deb DEB_VERSION=$upgrade_version failed"; }
 upgrade_deb=tlsgate_${upgrade_version}_$(dpkg-deb -f "$deb" Architecture).deb
+# Not left beside the real one, where `apt install ./tlsgate_*.deb` would take both.
+mv "$upgrade_deb" "$tmp/" || tg_die "no $upgrade_deb"
 
 # CAP_SYS_ADMIN: the unit's sandbox (see t/install/systemd-container.sh); NET_ADMIN:
 # the clients' addresses on the container's own loopback. No network: the image has
@@ -56,7 +58,7 @@ tg_wait_for 60 "systemd in the container" \
   in_ct 'systemctl is-system-running 2>/dev/null | grep -qE "running|degraded"' ||
   tg_die "systemd did not come up"
 in_ct 'mkdir -p /root/debs' && tg_podman cp "$deb" "$name:/root/debs/" &&
-  tg_podman cp "$upgrade_deb" "$name:/root/debs/" || tg_die "cannot copy the packages in"
+  tg_podman cp "$tmp/$upgrade_deb" "$name:/root/debs/" || tg_die "cannot copy the packages in"
 
 # check DESCRIPTION SCRIPT: runs SCRIPT in the container; prints its output on failure.
 check() {
