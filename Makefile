@@ -61,7 +61,7 @@ MILTER_OBJ := $(MILTER_SRC:%.cc=$(BUILD)/%.o)
 UNIT_OBJ   := $(UNIT_SRC:%.cc=$(BUILD)/%.o)
 
 # Debian packages `make` and `make install` need (make deps) ...
-DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev libsystemd-dev
+DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev libboost-dev libsystemd-dev
 # ... and what the tests need besides (make test-deps; make check installs both):
 # GoogleTest, clang-format, clang and its compiler-rt (libFuzzer), nss_wrapper (the
 # golden tests' fixed users and groups), and for check-install man page lint, unit

@@ -74,7 +74,16 @@ std::string Session::mta_evidence() const {
   return "v=\"" + mta_name_ + "\"";
 }
 
-void Session::at_connect(const MacroLookup& macros) { mta_name_ = value_of(macros, "v"); }
+void Session::set_client(std::optional<policy::Address> client) {
+  rule_ = &policy_->rule_for(client);
+  client_text_ = client ? client->to_string() : "unknown";
+}
+
+void Session::read_mta_name(const MacroLookup& macros) {
+  if (const char* v = macros("v"); v != nullptr && *v != '\0') mta_name_ = v;
+}
+
+void Session::at_connect(const MacroLookup& macros) { read_mta_name(macros); }
 
 void Session::read_tls_macros(const MacroLookup& macros) {
   macros_.tls_version = value_of(macros, "{tls_version}");
@@ -101,6 +110,7 @@ void Session::read_tls_macros(const MacroLookup& macros) {
 }
 
 void Session::at_helo(const MacroLookup& macros) {
+  read_mta_name(macros);
   read_tls_macros(macros);
   // HELO's {auth_type} is this stage's own: the connect stage has none to fall back on.
   macros_.auth_type = value_of(macros, "{auth_type}");
@@ -109,6 +119,7 @@ void Session::at_helo(const MacroLookup& macros) {
 }
 
 void Session::read_transaction_macros(const MacroLookup& macros) {
+  read_mta_name(macros);
   read_tls_macros(macros);
   // libmilter answers a macro the MAIL stage lacks with the HELO stage's value: an
   // {auth_type} from a plaintext EHLO that Postfix forgot at STARTTLS would pass for

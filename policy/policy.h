@@ -16,7 +16,8 @@ namespace tlsgate::policy {
 // The [milter] section. As for Rule, the schema table gives each field its
 // built-in value (built_in_milter_settings()).
 struct MilterSettings {
-  std::string socket;
+  std::string socket;         // the milter's; "none": no milter
+  std::string policy_socket;  // the policy service's; empty or "none": off
   unsigned socket_mode{};
   std::string user;
   std::string group;

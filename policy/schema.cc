@@ -49,9 +49,17 @@ constexpr KeySpec kSocket{milter,
                           "socket",
                           ValueType::socket,
                           "inet:8891@127.0.0.1",
-                          "where the MTA connects: inet:PORT@ADDR, inet6:PORT@ADDR or unix:PATH",
+                          "the milter: inet:PORT@ADDR, inet6:PORT@ADDR, unix:PATH, or none",
                           nullptr,
                           &to_milter<&MilterSettings::socket>};
+constexpr KeySpec kPolicySocket{milter,
+                                "policy_socket",
+                                ValueType::socket,
+                                "",
+                                "Postfix's policy service (check_policy_service): inet:PORT@ADDR, "
+                                "inet6:PORT@ADDR or unix:PATH; none: off",
+                                nullptr,
+                                &to_milter<&MilterSettings::policy_socket>};
 constexpr KeySpec kSocketMode{milter,
                               "socket_mode",
                               ValueType::file_mode,
@@ -218,8 +226,9 @@ constexpr KeySpec kSourceMode{source,
                               nullptr,
                               &kMilterMode};
 
-constexpr std::array<const KeySpec*, 26> kKeys{
+constexpr std::array<const KeySpec*, 27> kKeys{
     &kSocket,
+    &kPolicySocket,
     &kSocketMode,
     &kUser,
     &kGroup,
@@ -330,6 +339,7 @@ Read read_typed(const KeySpec& key, std::string_view v, const ValueReader& reade
       }
       return quoted + " is not a syslog facility (mail, daemon, user, auth, local0-local7)";
     case ValueType::socket: {
+      if (v == kNoSocket) return Typed();
       const auto parsed = parse_socket_spec(v);
       if (const auto* err = std::get_if<std::string>(&parsed)) return quoted + ": " + *err;
       return Typed();

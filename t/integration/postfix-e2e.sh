@@ -33,7 +33,7 @@ suite_start_tlsgate "$work/tlsgate.ini"
 
 # Postfix asks for client certificates and verifies them against the test CA
 # (it sends {cert_subject}/{cert_issuer} to the milter only for a verified one).
-export SMTP_PORT=${SMTP_PORT:-10025} MILTER=inet:127.0.0.1:$milter_port TLS_ASK_CCERT=yes
+export SMTP_PORT=${SMTP_PORT:-10025} SMTPS_PORT=${SMTPS_PORT:-10028} MILTER=inet:127.0.0.1:$milter_port TLS_ASK_CCERT=yes
 pf_start
 case_init "$work/cases"
 
@@ -51,6 +51,7 @@ matrix_rules
 echo "== client certificates (Postfix reports the issuer's and subject's CN)"
 matrix_client_certs "$TG_PF_DIR/tls" ""
 
+matrix_smtps
 matrix_ipv6
 
 echo "== delivery"

@@ -7,6 +7,7 @@
 #   SMTP_PORT       port of the smtpd listeners [10025]
 #   SMTP_LISTEN     addresses to listen on ["127.0.0.1 [::1]"]; [::1] is
 #                   dropped when the kernel has no IPv6
+#   SMTPS_PORT      also SMTPS (implicit TLS, RFC 8314) on this port [none]
 #   MILTER          smtpd_milters value, e.g. inet:127.0.0.1:8891 [none]
 #   MILTER_DEFAULT_ACTION  [tempfail]
 #   MAIL_DOMAIN     domain delivered locally to Maildirs [example.test]
@@ -30,6 +31,7 @@ set -euo pipefail
 SMTP_PORT=${SMTP_PORT:-10025}
 SMTP_LISTEN=${SMTP_LISTEN:-127.0.0.1 [::1]}
 MILTER=${MILTER:-}
+SMTPS_PORT=${SMTPS_PORT:-}
 MILTER_DEFAULT_ACTION=${MILTER_DEFAULT_ACTION:-tempfail}
 MAIL_DOMAIN=${MAIL_DOMAIN:-example.test}
 MYHOSTNAME=${MYHOSTNAME:-mx.$MAIL_DOMAIN}
@@ -154,11 +156,14 @@ postconf -MX smtp/inet                 # no port 25 on the host network
 services=()
 for a in "${listen[@]}"; do
     services+=("$a:$SMTP_PORT/inet=$a:$SMTP_PORT inet n - n - - smtpd")
+    # SMTPS: TLS from the first byte, then the same smtpd (milters, SASL) as above.
+    [[ -n $SMTPS_PORT ]] &&
+        services+=("$a:$SMTPS_PORT/inet=$a:$SMTPS_PORT inet n - n - - smtpd -o smtpd_tls_wrappermode=yes")
 done
 postconf -M "${services[@]}"
 # Debian's master.cf has the postlog service that maillog_file needs.
 
 # start-fg runs `postfix-script check-fatal` itself; the full `postfix check`
 # would add most of a second to every start.
-say "listening on ${listen[*]} port $SMTP_PORT, milter=${MILTER:-none}"
+say "listening on ${listen[*]} port $SMTP_PORT${SMTPS_PORT:+ (SMTPS $SMTPS_PORT)}, milter=${MILTER:-none}"
 exec postfix start-fg
