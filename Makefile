@@ -191,6 +191,7 @@ check-integration: all
 	t/integration/daemon.sh
 	t/integration/smoke-container.sh
 	t/integration/postfix-e2e.sh
+	TG_FRONT=policy t/integration/postfix-e2e.sh
 	t/integration/sendmail-e2e.sh
 	t/integration/bypass.sh
 	t/integration/docker-compose.sh
