@@ -11,6 +11,7 @@
 #include <exception>
 #include <vector>
 
+#include "engine/metrics.h"
 #include "engine/unix_socket.h"
 
 namespace tlsgate::engine {
@@ -65,6 +66,7 @@ class Connection : public std::enable_shared_from_this<Connection<Socket>> {
         // Never an answer that might let through what the policy forbids.
         server_.report(std::string("internal error in the policy service: ") + e.what() +
                        "; connection closed (Postfix tempfails)");
+        metrics().count_internal_error("policy");
         return;
       }
     }

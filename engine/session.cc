@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "engine/metrics.h"
 #include "policy/tls.h"
 
 namespace tlsgate::engine {
@@ -146,7 +147,7 @@ policy::SessionFacts Session::facts() const {
   return f;
 }
 
-void Session::log(Severity severity, const policy::Decision& d) const {
+void Session::log(Severity severity, const policy::Decision& d) {
   const policy::SessionFacts f = facts();
   LogRecord r;
   r.queue_id = queue_id_;
@@ -173,6 +174,11 @@ void Session::log(Severity severity, const policy::Decision& d) const {
   r.transaction = transaction_;
   r.auth_before_tls = f.auth_before_tls;
   sink_(severity, r);
+  metrics().count_decision(rule_->source, d, f.tls_version);
+  if (d.credentials_exposed && !exposure_counted_) {
+    exposure_counted_ = true;
+    metrics().count_credentials_exposed(rule_->source);
+  }
 }
 
 policy::Decision Session::decide_and_log() {

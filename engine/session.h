@@ -86,7 +86,8 @@ class Session {
   bool tls_active() const;
   policy::SessionFacts facts() const;  // views into this session's strings
   policy::Decision decide_and_log();
-  void log(Severity severity, const policy::Decision& d) const;
+  // Logs a decision and counts it (engine/metrics.h).
+  void log(Severity severity, const policy::Decision& d);
 
   std::shared_ptr<const policy::Policy> policy_;  // the snapshot taken at connect
   const policy::Rule* rule_;
@@ -105,6 +106,7 @@ class Session {
   std::string transaction_;  // id_ + "." + the transaction's number
   // This transaction's last decision and the macros it was made on.
   std::optional<std::pair<Macros, policy::Decision>> decided_;
+  bool exposure_counted_ = false;  // a session's exposed password counts once
 };
 
 }  // namespace tlsgate::engine

@@ -8,6 +8,7 @@
 
 #include "engine/live_sessions.h"
 #include "engine/logger.h"
+#include "engine/metrics.h"
 #include "engine/policy_store.h"
 #include "engine/session.h"
 
@@ -104,6 +105,7 @@ sfsistat guarded(SMFICTX* ctx, const char* stage, bool needs_session, Body&& bod
     Session* s = session_of(ctx);
     if (needs_session && s == nullptr) {
       log(Severity::error, std::string("internal error at ") + stage + ": no session; tempfail");
+      metrics().count_internal_error(stage);
       return SMFIS_TEMPFAIL;
     }
     return body(s);
@@ -113,6 +115,7 @@ sfsistat guarded(SMFICTX* ctx, const char* stage, bool needs_session, Body&& bod
   } catch (...) {
     log(Severity::error, std::string("internal error at ") + stage + "; tempfail");
   }
+  metrics().count_internal_error(stage);
   return SMFIS_TEMPFAIL;
 }
 
@@ -236,6 +239,11 @@ sfsistat on_close(SMFICTX* ctx) {
 
 smfiDesc make_filter(PolicyStore& s) {
   store = &s;
+  // guarded()'s stage names: their error counters exist from the start.
+  for (const char* stage :
+       {"negotiate", "connect", "helo", "mail", "rcpt", "eom", "abort", "close"}) {
+    metrics().declare_stage(stage);
+  }
   smfiDesc d{};
   d.xxfi_name = const_cast<char*>("tlsgate");
   d.xxfi_version = SMFI_VERSION;

@@ -25,6 +25,8 @@
 #include "engine/detach.h"
 #include "engine/live_sessions.h"
 #include "engine/logger.h"
+#include "engine/metrics_file.h"
+#include "engine/notify.h"
 #include "engine/pid_file.h"
 #include "engine/policy_server.h"
 #include "engine/policy_store.h"
@@ -104,7 +106,9 @@ class ReloadThread {
             int sig = 0;
             if (sigwait(&set, &sig) != 0) continue;
             if (stopping_) return;
-            store.reload();
+            notify::send(notify::reloading(notify::monotonic_usec()));
+            const bool taken = store.reload();
+            notify::send(notify::reloaded(taken, store.current()->summary()));
           }
         }) {}
   ~ReloadThread() {
@@ -127,6 +131,7 @@ class Start {
     log(Severity::error, message);
     if (pid_file) pid_file->remove();  // before the report: the parent exits on it
     if (detached) detached->failed(message);
+    notify::send(notify::failed(message, 0));  // systemctl status shows the reason
     return kError;
   }
 
@@ -160,6 +165,7 @@ void pause_for_signals(std::chrono::milliseconds interval) {
 // to close, engine/live_sessions.h) get up to kStopTimeout to end. A connection
 // libmilter accepted that has not reached connect yet is not waited for.
 void finish_sessions(Listener& listener) {
+  notify::send(notify::stopping());
   listener.stop_accepting();
   const std::size_t open = live_sessions().count();
   if (open == 0) {
@@ -198,6 +204,7 @@ int serve(Listener* listener, PolicyServer* policy_service) {
     int sig = 0;
     while (sigwait(&set, &sig) != 0) {
     }
+    notify::send(notify::stopping());
     policy_service->stop();
     log(Severity::notice, "stopped");
     return kOk;
@@ -329,12 +336,21 @@ int run_daemon(const DaemonOptions& given) {
   if (policy_service) policy_service->start();
 
   ReloadThread reloader(store);
+  // After the privileges are dropped: the file belongs to [milter] user.
+  PeriodicMetricsFile metrics_file(
+      [&store] {
+        const auto& m = store.current()->milter();
+        return PeriodicMetricsFile::Settings{m.metrics_file,
+                                             std::chrono::seconds(m.metrics_interval)};
+      },
+      [](const std::string& problem) { log(Severity::error, problem); });
   std::string where;
   if (milter_on) where = socket + (policy_service ? " (milter)" : "");
   if (policy_service) where += (where.empty() ? "" : " and ") + policy_socket + " (policy service)";
   log(Severity::notice,
       "started: listening on " + where + ", " + options.config_path + ": " + summary);
   if (start.detached) start.detached->ready();
+  notify::send(notify::ready(where, summary));
   const int result = serve(listener ? &*listener : nullptr, policy_service.get());
   if (start.pid_file) start.pid_file->remove();
   // libmilter's threads are still there, one perhaps in a callback using `store`

@@ -27,6 +27,8 @@ struct MilterSettings {
   std::string syslog_ident;
   std::string accounting_file;  // absolute, or relative to the working directory; empty: off
   std::string pid_file;         // likewise
+  std::string metrics_file;     // likewise; empty: no metrics written
+  unsigned metrics_interval{};  // seconds between two writes of metrics_file
 };
 
 // A netblock as the file wrote it, kept only for --explain.
@@ -54,6 +56,8 @@ class Policy {
   const MilterSettings& milter() const { return milter_; }
 
   std::size_t source_count() const { return source_count_; }
+  // Every source's name, sorted (the metrics' bounded set of source labels).
+  std::vector<std::string> source_names() const;
   // "5 sources, 7 netblocks; monitor: legacy": the counts and the sources in
   // monitor mode as they are in force (a source's own mode, else the one it
   // inherits, else [milter] mode), "none" or "all" where that says it. For -n, the

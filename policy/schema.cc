@@ -125,6 +125,21 @@ constexpr KeySpec kPidFile{milter,
                            "file to write the daemon's process id to",
                            nullptr,
                            &to_milter<&MilterSettings::pid_file>};
+constexpr KeySpec kMetricsFile{milter,
+                               "metrics_file",
+                               ValueType::path,
+                               "",
+                               "Prometheus text file the metrics are written to (node_exporter's "
+                               "textfile collector)",
+                               nullptr,
+                               &to_milter<&MilterSettings::metrics_file>};
+constexpr KeySpec kMetricsInterval{milter,
+                                   "metrics_interval",
+                                   ValueType::seconds,
+                                   "15",
+                                   "seconds between two writes of metrics_file",
+                                   nullptr,
+                                   &to_milter<&MilterSettings::metrics_interval>};
 
 // [source NAME]
 constexpr KeySpec kNetworks{source, "networks", ValueType::cidr_list, "",
@@ -211,7 +226,7 @@ constexpr KeySpec kSourceMode{source,
                               nullptr,
                               &kMilterMode};
 
-constexpr std::array<const KeySpec*, 25> kKeys{
+constexpr std::array<const KeySpec*, 27> kKeys{
     &kSocket,
     &kPolicySocket,
     &kSocketMode,
@@ -223,6 +238,8 @@ constexpr std::array<const KeySpec*, 25> kKeys{
     &kSyslogIdent,
     &kAccountingFile,
     &kPidFile,
+    &kMetricsFile,
+    &kMetricsInterval,
     &kNetworks,
     &kNetworksFile,
     &kRequireStarttls,
@@ -294,6 +311,9 @@ Read read_typed(const KeySpec& key, std::string_view v, const ValueReader& reade
     case ValueType::count:
       if (const auto n = parse_unsigned(v); n && v.size() <= 9) return Typed(*n);
       return quoted + " is not a whole number";
+    case ValueType::seconds:
+      if (const auto n = parse_unsigned(v); n && *n > 0 && v.size() <= 9) return Typed(*n);
+      return quoted + " is not a whole number of seconds, at least 1";
     case ValueType::file_mode:
       if (const auto n = parse_unsigned(v, 8); n && *n <= 0777) return Typed(*n);
       return quoted + " is not an octal file mode such as 0660";

@@ -22,6 +22,7 @@ enum class Scope { milter, source };
 enum class ValueType {
   boolean,        // yes/no, true/false, on/off, 1/0
   count,          // a non-negative decimal integer
+  seconds,        // a positive decimal integer
   cidr_list,      // CIDRs separated by commas and/or spaces
   networks_file,  // a file of CIDRs, one a line
   path,           // a file name (relative: to the config file's directory)

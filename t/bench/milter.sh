@@ -43,6 +43,7 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 tlsgate_ini() {  # tlsgate_ini SRC DEST
     sed -e "s|^accounting_file = .*|accounting_file = $out/accounting.csv|" \
         -e "s|^pid_file = .*|pid_file = $out/tlsgate.pid|" \
+        -e "s|^metrics_file = .*|metrics_file = $out/tlsgate.prom|" \
         -e '/^user = /d' -e '/^group = /d' "$1" >"$2"
 }
 # Like the systemd unit: -f with stderr on /dev/null, the log lines go to syslog only.

@@ -81,6 +81,7 @@ echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load average $(cut -d' ' -f1
 # The milters and the policy server.
 sed -e "s|^accounting_file = .*|accounting_file = $out/tlsgate/accounting.csv|" \
     -e "s|^pid_file = .*|pid_file = $out/tlsgate/tlsgate.pid|" \
+    -e "s|^metrics_file = .*|metrics_file = $out/tlsgate/tlsgate.prom|" \
     -e '/^user = /d' -e '/^group = /d' etc/tlsgate.ini >"$out/tlsgate/tlsgate.ini"
 cp etc/legacy-networks.txt "$out/tlsgate/"
 big=$build/bench/100000
