@@ -42,11 +42,15 @@ GTEST_LIBS  := -lgtest -lgtest_main -pthread
 
 POLICY_SRC := $(wildcard policy/*.cc)
 MILTER_SRC := $(wildcard milter/*.cc)
+# The rollout report (tlsgate report): libmilter-free, linked into the same binary.
+REPORT_SRC := $(wildcard report/*.cc)
+REPORT_LIBS := -lz
 UNIT_SRC   := $(wildcard t/unit/*.cc)
 BENCH_SRC  := $(wildcard t/bench/*.cc)
 
 POLICY_OBJ := $(POLICY_SRC:%.cc=$(BUILD)/%.o)
 MILTER_OBJ := $(MILTER_SRC:%.cc=$(BUILD)/%.o)
+REPORT_OBJ := $(REPORT_SRC:%.cc=$(BUILD)/%.o)
 UNIT_OBJ   := $(UNIT_SRC:%.cc=$(BUILD)/%.o)
 
 # Debian packages the build and the tests need (clang and its compiler-rt: libFuzzer).
@@ -55,6 +59,8 @@ DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev libgtest-dev cl
 # ... and check-install: man page lint, unit and sysusers/tmpfiles checks, logrotate -d,
 # m4 + Sendmail's cf files to expand the .mc snippet.
 DEPS += mandoc groff-base systemd logrotate m4 sendmail-cf
+# tlsgate report: zlib (.gz input).
+DEPS += zlib1g-dev
 
 # libFuzzer targets (t/fuzz/NAME.cc, seeds in t/fuzz/corpus/NAME/), built with clang,
 # ASan and UBSan into build-fuzz/. What a run finds goes to build-fuzz/corpus/NAME/
@@ -98,8 +104,8 @@ $(BUILD)/%.o: %.cc
 $(BUILD)/libpolicy.a: $(POLICY_OBJ)
 	$(AR) rcs $@ $^
 
-$(BUILD)/tlsgate: $(MILTER_OBJ) $(BUILD)/libpolicy.a
-	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS) $(MILTER_LIBS)
+$(BUILD)/tlsgate: $(MILTER_OBJ) $(REPORT_OBJ) $(BUILD)/libpolicy.a
+	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS) $(MILTER_LIBS) $(REPORT_LIBS)
 
 $(BUILD)/lookup_bench: $(BUILD)/t/bench/lookup_bench.o $(BUILD)/libpolicy.a
 	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS)
@@ -116,8 +122,9 @@ $(BUILD)/noop_milter: t/bench/noop_milter.c
 	$(CC) -std=c11 $(WARNINGS) $(CFLAGS) -O2 -g -o $@ $< $(MILTER_LIBS)
 
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/milter/log_format.o $(BUILD)/milter/cipher_child.o \
-                     $(BUILD)/milter/session.o $(BUILD)/milter/accounting.o $(BUILD)/libpolicy.a
-	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS) $(GTEST_LIBS)
+                     $(BUILD)/milter/session.o $(BUILD)/milter/accounting.o $(REPORT_OBJ) \
+                     $(BUILD)/libpolicy.a
+	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS) $(GTEST_LIBS) $(REPORT_LIBS)
 
 # Idempotent: apt-get runs only when a package is missing.
 deps:
@@ -196,7 +203,7 @@ golden: $(BUILD)/tlsgate
 	t/golden/run.sh $(BUILD)/tlsgate
 
 FORMATTED := t/bench/noop_milter.c $(POLICY_SRC) $(MILTER_SRC) $(UNIT_SRC) $(BENCH_SRC) $(FUZZ_SRC) \
-             $(wildcard policy/*.h milter/*.h t/unit/*.h t/fuzz/*.h)
+             $(wildcard policy/*.h milter/*.h t/unit/*.h t/fuzz/*.h) $(REPORT_SRC) $(wildcard report/*.h)
 
 format:
 	clang-format -i $(FORMATTED)
@@ -301,5 +308,6 @@ clean:
 	rm -rf build build-asan build-tsan $(FUZZ_BUILD)
 
 -include $(BUILD)/t/bench/lookup_bench.d $(BUILD)/t/bench/gen_networks.d $(BUILD)/t/bench/milter_load.d $(POLICY_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(REPORT_OBJ:.o=.d)
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_SRC:%.cc=$(FUZZ_BUILD)/%.d)
 
