@@ -59,8 +59,8 @@ DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev libgtest-dev cl
 # ... and check-install: man page lint, unit and sysusers/tmpfiles checks, logrotate -d,
 # m4 + Sendmail's cf files to expand the .mc snippet.
 DEPS += mandoc groff-base systemd logrotate m4 sendmail-cf
-# tlsgate report: zlib (.gz input).
-DEPS += zlib1g-dev
+# tlsgate report: zlib (.gz input), Chart.js for --format html.
+DEPS += zlib1g-dev libjs-chart.js
 
 # libFuzzer targets (t/fuzz/NAME.cc, seeds in t/fuzz/corpus/NAME/), built with clang,
 # ASan and UBSan into build-fuzz/. What a run finds goes to build-fuzz/corpus/NAME/
