@@ -148,6 +148,13 @@ void Aggregator::refused(PairCold& p, std::uint32_t reason) {
   }
 }
 
+std::uint32_t Aggregator::count_exposure(const Row& row, std::uint32_t source) {
+  ++source_tallies_[source].credentials_exposed;
+  const std::uint32_t user = users_.intern(row.auth_user);
+  ++exposures_[std::uint64_t{source} << 32 | user];
+  return user;
+}
+
 AcceptedDecision Aggregator::count_decision(const Row& row, std::uint32_t source,
                                             std::uint32_t client, std::uint32_t pair) {
   AcceptedDecision d;
@@ -165,11 +172,7 @@ AcceptedDecision Aggregator::count_decision(const Row& row, std::uint32_t source
     ++p.refusals;
     refused(pairs_[pair], reason);
   }
-  if (row.credentials_exposed) {
-    ++s.credentials_exposed;
-    d.exposed_user = users_.intern(row.auth_user);
-    ++exposures_[std::uint64_t{source} << 32 | d.exposed_user];
-  }
+  if (row.credentials_exposed) d.exposed_user = count_exposure(row, source);
   if (!row.cert_subject.empty() || !row.cert_issuer.empty()) {
     ++s.certificates;
     std::string key(row.cert_subject);
@@ -285,17 +288,25 @@ bool Aggregator::add(const Row& row, std::string& error, const Lookahead* ahead)
       return true;
     }
     const std::string_view key = link_key(row, unique);
-    const auto link = linker_.accept(key, unique, client, row.time);
+    bool exposure_counted = false;
+    const auto link = linker_.accept(key, unique, client, row.time, exposure_counted);
     if (link != TransactionLinker::Accept::ends_session) {
       const AcceptedDecision d = count_decision(row, source, client, pair);
       if (link == TransactionLinker::Accept::remember) linker_.remember(key, row.time, d);
+    } else if (row.credentials_exposed && !exposure_counted) {
+      count_exposure(row, source);  // the session's would-reject did not say so
     }
   } else if (row.action == Action::would_reject) {
     std::optional<AcceptedDecision> taken_back;
     const std::string_view key = link_key(row, unique);  // sets unique: before the call
     const bool decision = linker_.would_reject(key, unique, client, row.time, taken_back);
     if (taken_back) take_back(*taken_back);
-    if (decision) count_decision(row, source, client, pair);
+    if (decision) {
+      count_decision(row, source, client, pair);
+      if (row.credentials_exposed) linker_.first_exposure(key);  // counted just now
+    } else if (row.credentials_exposed && linker_.first_exposure(key)) {
+      count_exposure(row, source);  // said by a later row of the session only
+    }
   } else {
     count_decision(row, source, client, pair);
   }

@@ -117,6 +117,7 @@ class Aggregator {
   AcceptedDecision count_decision(const Row& row, std::uint32_t source, std::uint32_t client,
                                   std::uint32_t pair);
   void refused(PairCold& p, std::uint32_t reason);
+  std::uint32_t count_exposure(const Row& row, std::uint32_t source);  // the user's number
   void take_back(const AcceptedDecision& d);
   std::string_view link_key(const Row& row, bool& unique);
 

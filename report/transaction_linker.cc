@@ -50,18 +50,30 @@ bool TransactionLinker::would_reject(std::string_view key, bool unique, std::uin
   auto it = open_.find(key);
   if (it == open_.end()) it = open_.emplace(std::string(key), std::deque<Waiting>()).first;
   if (unique && !it->second.empty()) return false;
-  it->second.push_back({time, client});
+  it->second.push_back({time, client, false});
   expiry_.emplace_back(it->first, time);
   if (waiting_per_client_.size() <= client) waiting_per_client_.resize(client + 1);
   ++waiting_per_client_[client];
   return true;
 }
 
+bool TransactionLinker::first_exposure(std::string_view key) {
+  const auto it = open_.find(key);
+  if (it == open_.end() || it->second.empty()) return true;
+  Waiting& w = it->second.back();  // the session of the would-reject just read
+  const bool first = !w.exposed;
+  w.exposed = true;
+  return first;
+}
+
 TransactionLinker::Accept TransactionLinker::accept(std::string_view key, bool unique,
-                                                    std::uint32_t client, std::int64_t time) {
+                                                    std::uint32_t client, std::int64_t time,
+                                                    bool& exposure_counted) {
   at_time(time);
+  exposure_counted = false;
   if (waiting_for(client)) {
     if (const auto it = open_.find(key); it != open_.end()) {
+      exposure_counted = it->second.front().exposed;
       if (unique) {
         for (const Waiting& w : it->second) forget_one(w.client);
         open_.erase(it);  // the session is over

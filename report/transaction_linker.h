@@ -55,6 +55,11 @@ class TransactionLinker {
   bool would_reject(std::string_view key, bool unique, std::uint32_t client, std::int64_t time,
                     std::optional<AcceptedDecision>& taken_back);
 
+  // A row of the session of `key` (the would-reject just passed to would_reject(), or
+  // one it continues) says credentials_exposed: true the first time for the session,
+  // so that the exposure counts once whichever of its rows says it.
+  bool first_exposure(std::string_view key);
+
   // Whether an accept row of `client` may end a waiting session: if not, accept()
   // need not be asked (nor its key built), unless the row is near its file's start.
   bool waiting_for(std::uint32_t client) const {
@@ -71,7 +76,10 @@ class TransactionLinker {
     decision,      // a decision
     remember,      // a decision near its file's start: remember() it
   };
-  Accept accept(std::string_view key, bool unique, std::uint32_t client, std::int64_t time);
+  // `exposure_counted` tells, for ends_session, whether first_exposure() was true for
+  // that session already.
+  Accept accept(std::string_view key, bool unique, std::uint32_t client, std::int64_t time,
+                bool& exposure_counted);
   void remember(std::string_view key, std::int64_t time, const AcceptedDecision& decision);
 
   // What is held in memory (for tests of the bound).
@@ -96,6 +104,7 @@ class TransactionLinker {
   struct Waiting {
     std::int64_t time;
     std::uint32_t client;
+    bool exposed;  // an exposed credential of the session was counted
   };
   std::int64_t window_;
   std::size_t file_ = 0;

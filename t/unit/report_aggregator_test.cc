@@ -171,6 +171,27 @@ TEST(Aggregator, ExposedCredentialsCountOncePerSessionAndUsersOnce) {
   EXPECT_EQ(count_of(s.exposed_users, "<script>bob</script>"), 1u);
 }
 
+TEST(Aggregator, AnExposureOnlyALaterRowOfTheSessionShowsCountsOnce) {
+  // MAIL: refused for no STARTTLS; RCPT: the facts changed (an AUTH LOGIN in clear);
+  // end of message: accepted. One session, one exposed password.
+  TestRow r{.client = "203.0.113.6", .source = "legacy", .transaction = "a.1.1"};
+  auto rows = monitored(r, "starttls_required", "a.1.1");
+  TestRow rcpt = rows[0];
+  rcpt.reason = "plaintext_auth";
+  rcpt.auth = "LOGIN";
+  rcpt.user = "bob";
+  rcpt.exposed = "yes";
+  rows.insert(rows.begin() + 1, rcpt);
+  rows[2].auth = "LOGIN";
+  rows[2].user = "bob";
+  rows[2].exposed = "yes";
+  const auto report = report_of({csv(rows)});
+  const auto& s = source(report.summary, "legacy");
+  EXPECT_EQ(s.decisions, 1u);
+  EXPECT_EQ(s.credentials_exposed, 1u);
+  EXPECT_EQ(count_of(s.exposed_users, "bob"), 1u);
+}
+
 TEST(Aggregator, VerifiedClientCertificates) {
   TestRow with{
       .client = "192.0.2.25", .subject = "relay.partner.example", .issuer = "Example Partner CA"};
