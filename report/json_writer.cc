@@ -4,7 +4,7 @@
 
 namespace tlsgate::report {
 
-std::string json_string(std::string_view text) {
+std::string json_string(std::string_view text, bool for_html) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "\"";
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -18,10 +18,10 @@ std::string json_string(std::string_view text) {
       default: break;
     }
     // U+2028 and U+2029 (E2 80 A8/A9) end a line in older JavaScript.
-    const bool line_separator = c == 0xe2 && i + 2 < text.size() &&
+    const bool line_separator = for_html && c == 0xe2 && i + 2 < text.size() &&
                                 static_cast<unsigned char>(text[i + 1]) == 0x80 &&
                                 (static_cast<unsigned char>(text[i + 2]) & 0xfe) == 0xa8;
-    if (c < 0x20 || c == '<' || c == '>' || c == '&' || c == 0x7f) {
+    if (c < 0x20 || c == 0x7f || (for_html && (c == '<' || c == '>' || c == '&'))) {
       out += "\\u00";
       out += kHex[c >> 4];
       out += kHex[c & 0xf];
@@ -81,14 +81,14 @@ void JsonWriter::end_array() {
 
 void JsonWriter::key(std::string_view name) {
   before_value();
-  out_ += json_string(name);
+  out_ += json_string(name, !pretty_);
   out_ += pretty_ ? ": " : ":";
   after_key_ = true;
 }
 
 void JsonWriter::value(std::string_view text) {
   before_value();
-  out_ += json_string(text);
+  out_ += json_string(text, !pretty_);
 }
 
 void JsonWriter::value(std::uint64_t n) {

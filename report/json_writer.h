@@ -1,6 +1,6 @@
-// A small streaming JSON writer: objects, arrays, strings (escaped per RFC 8259, and
-// <, >, & and U+2028/U+2029 too, so that the text can sit inside an HTML <script>
-// element), integers and fractions.
+// A small streaming JSON writer: objects, arrays, strings (escaped per RFC 8259;
+// for a page, <, >, & and U+2028/U+2029 too, so that the text can sit inside an
+// HTML <script> element), integers and fractions.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +12,9 @@ namespace tlsgate::report {
 
 class JsonWriter {
  public:
-  explicit JsonWriter(std::string& out, bool pretty = true) : out_(out), pretty_(pretty) {}
+  enum class Style { pretty, for_html };  // for_html: compact, and markup characters escaped
+  explicit JsonWriter(std::string& out, Style style = Style::pretty)
+      : out_(out), pretty_(style == Style::pretty) {}
 
   void begin_object();
   void end_object();
@@ -35,7 +37,8 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
-// `text` as a JSON string literal, quotes included.
-std::string json_string(std::string_view text);
+// `text` as a JSON string literal, quotes included; `for_html`: <, >, &, U+2028 and
+// U+2029 as \u escapes too.
+std::string json_string(std::string_view text, bool for_html = false);
 
 }  // namespace tlsgate::report

@@ -132,7 +132,7 @@ void table(std::string& out, const Table& t) {
     return;
   }
   auto cell = [&](const char* tag, std::size_t column, const std::string& text) {
-    const bool number = column < t.align.size() && t.align[column] == 'r';
+    const bool number = t.number_column(column);
     out += std::string("<") + tag + (number ? " class=\"r\">" : ">") + html_escape(text) + "</" +
            tag + ">";
   };
@@ -152,7 +152,7 @@ void table(std::string& out, const Table& t) {
 std::string render_html(const Summary& s, std::string_view chart_js) {
   const std::string library = script_safe(chart_js);
   std::string data;
-  JsonWriter json(data, false);
+  JsonWriter json(data, JsonWriter::Style::for_html);
   render_json_to(json, s);
 
   std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";

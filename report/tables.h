@@ -13,8 +13,12 @@ struct Table {
   std::string id;     // a name for the HTML page ("decisions", "reasons", ...)
   std::string title;  // one line
   std::vector<std::string> header;
-  std::string align;  // 'l' (text) or 'r' (number) per column
+  std::string align;  // 'l' (text) or 'r' (number) per column; columns past its end: 'r'
   std::vector<std::vector<std::string>> rows;
+
+  bool number_column(std::size_t column) const {
+    return column >= align.size() || align[column] == 'r';
+  }
 };
 
 // "N rows in F files, B bad, X outside the selection; FIRST to LAST"
