@@ -59,7 +59,7 @@ ClientTable::Slot& ClientTable::add(std::string_view key, std::uint64_t hash, bo
     chunk_used_ = 0;
   }
   char* text = chunks_.back().get() + chunk_used_;
-  std::memcpy(text, key.data(), key.size());
+  if (!key.empty()) std::memcpy(text, key.data(), key.size());
   chunk_used_ += key.size();
 
   Slot& s = slots_[i];
@@ -68,7 +68,7 @@ ClientTable::Slot& ClientTable::add(std::string_view key, std::uint64_t hash, bo
   texts_.emplace_back(text, key.size());
   if (key.size() <= kInline) {
     s.length = static_cast<std::uint8_t>(key.size());
-    std::memcpy(s.key, key.data(), key.size());
+    if (!key.empty()) std::memcpy(s.key, key.data(), key.size());
   } else {
     s.length = kInline + 1;
   }

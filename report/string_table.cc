@@ -47,7 +47,7 @@ StringTable::StringTable() : slots_(64) {}
 bool StringTable::matches(const Slot& s, std::uint64_t hash, std::string_view key) const {
   if (s.hash != hash || s.length != key.size()) return false;
   const char* text = key.size() <= kInline ? s.key : texts_[s.id].data();
-  return std::memcmp(text, key.data(), key.size()) == 0;
+  return key.empty() || std::memcmp(text, key.data(), key.size()) == 0;
 }
 
 std::size_t StringTable::probe(std::string_view key, std::uint64_t hash) const {
@@ -80,7 +80,7 @@ std::uint32_t StringTable::intern(std::string_view key, std::uint64_t hash, bool
   s.hash = hash;
   s.id = id;
   s.length = static_cast<std::uint32_t>(key.size());
-  if (key.size() <= kInline) std::memcpy(s.key, key.data(), key.size());
+  if (!key.empty() && key.size() <= kInline) std::memcpy(s.key, key.data(), key.size());
   if (added != nullptr) *added = true;
   return id;
 }
