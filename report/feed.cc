@@ -88,8 +88,8 @@ class Pipeline {
 
 std::optional<std::string> feed_file(const std::string& name, ByteSource& source,
                                      Aggregator& aggregator, std::uint64_t& rows, BadRowLog& bad,
-                                     std::ostream& notes) {
-  CsvReader reader(source);
+                                     std::ostream& notes, std::size_t buffer_size) {
+  CsvReader reader(source, buffer_size);
   CsvRecord record;
   if (!reader.next(record)) {
     notes << name << ": empty: no header, no rows\n";

@@ -31,9 +31,11 @@ class BadRowLog {
 // Reads `source` (named `name` in messages) into `aggregator`, adding its data rows
 // to `rows` and the bad ones to `bad`; notes (an empty file, a .gz cut short) go to
 // `notes`. Returns why the file cannot be used at all (no header, a required column
-// missing); throws InputError when it cannot be read.
+// missing); throws InputError when it cannot be read. `buffer_size`: the reader's
+// (CsvReader), smaller for small inputs.
 std::optional<std::string> feed_file(const std::string& name, ByteSource& source,
                                      Aggregator& aggregator, std::uint64_t& rows, BadRowLog& bad,
-                                     std::ostream& notes);
+                                     std::ostream& notes,
+                                     std::size_t buffer_size = std::size_t{1} << 20);
 
 }  // namespace tlsgate::report
