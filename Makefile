@@ -59,8 +59,9 @@ DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev libgtest-dev cl
 # ... and check-install: man page lint, unit and sysusers/tmpfiles checks, logrotate -d,
 # m4 + Sendmail's cf files to expand the .mc snippet.
 DEPS += mandoc groff-base systemd logrotate m4 sendmail-cf
-# tlsgate report: zlib (.gz input), Chart.js for --format html.
-DEPS += zlib1g-dev libjs-chart.js
+# tlsgate report: zlib (.gz input), Chart.js for --format html, libcsv (the reference
+# the report's CSV reader is fuzzed against).
+DEPS += zlib1g-dev libjs-chart.js libcsv-dev
 
 # libFuzzer targets (t/fuzz/NAME.cc, seeds in t/fuzz/corpus/NAME/), built with clang,
 # ASan and UBSan into build-fuzz/. What a run finds goes to build-fuzz/corpus/NAME/
@@ -71,9 +72,9 @@ FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CXXFLAGS := -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN)
 FUZZ_SRC      := $(wildcard t/fuzz/*.cc)
 FUZZ_TARGETS  := $(notdir $(FUZZ_SRC:.cc=))
-# What the targets exercise: the policy engine, the log formats and the session
-# (none of which includes libmilter).
-FUZZ_LIB_SRC  := $(POLICY_SRC) milter/log_format.cc milter/session.cc
+# What the targets exercise: the policy engine, the log formats, the session and the
+# report (none of which includes libmilter).
+FUZZ_LIB_SRC  := $(POLICY_SRC) $(REPORT_SRC) milter/log_format.cc milter/session.cc
 FUZZ_LIB_OBJ  := $(FUZZ_LIB_SRC:%.cc=$(FUZZ_BUILD)/%.o)
 FUZZ_SECONDS  ?= 300
 
@@ -221,6 +222,9 @@ $(FUZZ_BUILD)/libfuzzlib.a: $(FUZZ_LIB_OBJ)
 
 $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/t/fuzz/%.o $(FUZZ_BUILD)/libfuzzlib.a
 	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $^ $(POLICY_LIBS)
+
+# The report's reader is checked against Debian's libcsv; .gz input needs zlib.
+$(FUZZ_BUILD)/fuzz_report_reader: POLICY_LIBS += -lcsv $(REPORT_LIBS)
 
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
 
