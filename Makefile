@@ -114,6 +114,15 @@ $(BUILD)/lookup_bench: $(BUILD)/t/bench/lookup_bench.o $(BUILD)/libpolicy.a
 $(BUILD)/gen_networks: $(BUILD)/t/bench/gen_networks.o
 	$(CXX) $(CXXFLAGS) -o $@ $^
 
+# tlsgate report's benchmark data (writes rows with milter/log_format, the daemon's own code).
+$(BUILD)/gen_accounting: $(BUILD)/t/bench/gen_accounting.o $(BUILD)/milter/log_format.o
+	$(CXX) $(CXXFLAGS) -o $@ $^
+
+# The report's CSV reader against Debian's libcsv, on the same file.
+$(BUILD)/csv_reader_bench: $(BUILD)/t/bench/csv_reader_bench.o $(BUILD)/report/csv_reader.o \
+                           $(BUILD)/report/byte_source.o $(BUILD)/report/block_scan.o
+	$(CXX) $(CXXFLAGS) -o $@ $^ -lcsv $(REPORT_LIBS)
+
 $(BUILD)/milter_load: $(BUILD)/t/bench/milter_load.o
 	$(CXX) $(CXXFLAGS) -o $@ $^ -pthread
 
@@ -180,19 +189,23 @@ stress: all
 # need-tools.sh installs them (idempotent, starts no service).
 BENCH_TOOLS := $(BUILD)/tlsgate $(BUILD)/lookup_bench $(BUILD)/gen_networks \
                $(BUILD)/milter_load $(BUILD)/noop_milter
+BENCH_TOOLS += $(BUILD)/gen_accounting $(BUILD)/csv_reader_bench
 
 # A tiny run of every benchmark (the same paths: 300 netblocks with Postfix's cidr:
 # peer, every answer checked; the milter driver against tlsgate and the no-op milter,
-# every reply checked; a private Postfix, every message counted at the sink) so that
-# they never rot; no timing is asserted.
+# every reply checked; a private Postfix, every message counted at the sink; tlsgate
+# report and mawk on 20,000 rows, every count checked) so that they never rot; no
+# timing is asserted.
 bench-smoke: $(BENCH_TOOLS)
 	t/bench/need-tools.sh
 	BUILD=$(BUILD) t/bench/lookup.sh --smoke
 	BUILD=$(BUILD) t/bench/milter.sh --smoke
 	BUILD=$(BUILD) t/bench/postfix.sh --smoke
+	BUILD=$(BUILD) t/bench/report.sh --smoke
 
-# Every figure of BENCHMARKS.md, measured side by side in one run (~15 minutes):
-# netblock lookup, milter protocol + memory, end-to-end through Postfix, then one summary.
+# Every figure of BENCHMARKS.md, measured side by side in one run (~17 minutes):
+# netblock lookup, milter protocol + memory, end-to-end through Postfix, tlsgate report,
+# then one summary.
 bench: $(BENCH_TOOLS)
 	t/bench/need-tools.sh
 	BUILD=$(BUILD) t/bench/run-all.sh
@@ -312,6 +325,6 @@ clean:
 	rm -rf build build-asan build-tsan $(FUZZ_BUILD)
 
 -include $(BUILD)/t/bench/lookup_bench.d $(BUILD)/t/bench/gen_networks.d $(BUILD)/t/bench/milter_load.d $(POLICY_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
--include $(REPORT_OBJ:.o=.d)
+-include $(REPORT_OBJ:.o=.d) $(BUILD)/t/bench/gen_accounting.d $(BUILD)/t/bench/csv_reader_bench.d
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_SRC:%.cc=$(FUZZ_BUILD)/%.d)
 
