@@ -59,9 +59,9 @@ DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev libgtest-dev cl
 # ... and check-install: man page lint, unit and sysusers/tmpfiles checks, logrotate -d,
 # m4 + Sendmail's cf files to expand the .mc snippet.
 DEPS += mandoc groff-base systemd logrotate m4 sendmail-cf
-# tlsgate report: zlib (.gz input), Chart.js for --format html, libcsv (the reference
-# the report's CSV reader is fuzzed against).
-DEPS += zlib1g-dev libjs-chart.js libcsv-dev
+# tlsgate report: zlib (.gz input), Chart.js for --format html (its test opens the page
+# in chromium), libcsv (the reference the report's CSV reader is fuzzed against).
+DEPS += zlib1g-dev libjs-chart.js chromium libcsv-dev
 
 # libFuzzer targets (t/fuzz/NAME.cc, seeds in t/fuzz/corpus/NAME/), built with clang,
 # ASan and UBSan into build-fuzz/. What a run finds goes to build-fuzz/corpus/NAME/
@@ -175,6 +175,8 @@ check-integration: all
 	t/integration/sendmail-e2e.sh
 	t/integration/bypass.sh
 	t/integration/docker-compose.sh
+	t/integration/report-e2e.sh
+	t/integration/report-html.sh
 
 # The fault and load tests, against real Postfix containers (root, podman; a few
 # minutes; not part of make check): SIGKILL of tlsgate under load with a second
