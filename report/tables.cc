@@ -15,6 +15,11 @@ std::vector<const SourceSummary*> with_total(const Summary& s) {
   return v;
 }
 
+// "1 network", "2 networks".
+std::string count_of(std::uint64_t n, const std::string& thing) {
+  return group_digits(n) + " " + thing + (n == 1 ? "" : "s");
+}
+
 std::string joined(const std::vector<NamedCount>& counts) {
   std::string text;
   for (const auto& c : counts) {
@@ -117,8 +122,8 @@ Table top_refused(const Summary& s) {
 Table plaintext_networks(const Summary& s) {
   Table t{"plaintext-networks",
           "Plaintext-only clients (never used TLS) by /24 and /48 (" +
-              group_digits(s.total.plaintext_only_clients) + " clients in " +
-              group_digits(s.total.plaintext_networks) + " networks)",
+              count_of(s.total.plaintext_only_clients, "client") + " in " +
+              count_of(s.total.plaintext_networks, "network") + ")",
           {"source", "network", "clients", "decisions"},
           "ll",
           {}};
@@ -133,8 +138,8 @@ Table plaintext_networks(const Summary& s) {
 Table exposures(const Summary& s) {
   Table t{"credentials-exposed",
           "Credentials exposed: a password or token crossed the network in clear (" +
-              group_digits(s.total.credentials_exposed) + " sessions, " +
-              group_digits(s.total.credentials_exposed_users) + " users): change them",
+              count_of(s.total.credentials_exposed, "session") + ", " +
+              count_of(s.total.credentials_exposed_users, "user") + "): change them",
           {"source", "user", "sessions"},
           "ll",
           {}};
@@ -148,8 +153,9 @@ Table exposures(const Summary& s) {
 
 Table certificates(const Summary& s) {
   Table t{"certificates",
-          "Client certificates the MTA verified (" + group_digits(s.total.certificate_decisions) +
-              " decisions, " + group_digits(s.total.distinct_certificates) + " distinct)",
+          "Client certificates the MTA verified (" +
+              count_of(s.total.certificate_decisions, "decision") + ", " +
+              group_digits(s.total.distinct_certificates) + " distinct)",
           {"source", "subject", "issuer", "decisions"},
           "lll",
           {}};
@@ -164,9 +170,9 @@ Table certificates(const Summary& s) {
 }  // namespace
 
 std::string headline(const Summary& s) {
-  std::string text = group_digits(s.rows) + " rows in " + std::to_string(s.files.size()) +
-                     (s.files.size() == 1 ? " file" : " files") + ", " + group_digits(s.bad_rows) +
-                     " bad, " + group_digits(s.filtered_rows) + " outside the selection";
+  std::string text = count_of(s.rows, "row") + " in " + count_of(s.files.size(), "file") + ", " +
+                     group_digits(s.bad_rows) + " bad, " + group_digits(s.filtered_rows) +
+                     " outside the selection";
   if (s.first) text += "; " + *s.first + " to " + *s.last;
   return text;
 }
@@ -186,7 +192,7 @@ std::vector<Table> report_tables(const Summary& s) {
 
 std::vector<std::string> what_if_lines(const WhatIfSummary& w) {
   return {"What if " + w.config + " were in force, every source enforcing: " +
-              group_digits(w.sessions) + " decisions replayed",
+              count_of(w.sessions, "decision") + " replayed",
           "newly refused (accepted today, refused by it): " + group_digits(w.newly_refused),
           "newly passed (refused or would-reject today, accepted by it): " +
               group_digits(w.newly_passed),
