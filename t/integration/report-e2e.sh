@@ -7,7 +7,8 @@
 # (STARTTLS required from 127.0.0.2 and 127.0.0.4, 127.0.0.9's source renamed): exit
 # 1, exactly those two clients newly refused, 127.0.0.9 moved; and a looser one
 # (nothing required): exit 0, every would-reject newly passed.
-# Ports 10031 (SMTP) and 18902 (milter), so it can run beside the other suites. ~1.5 min.
+# Ports 10031 (SMTP) and 18902 (milter), so it can run beside the other suites. ~45 s.
+# TG_REPORT_E2E_KEEP=DIR keeps the accounting file and the two candidates there.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -26,6 +27,10 @@ tg_need_pkgs python3
 work=$(mktemp -d)
 milter_pid=
 cleanup() {
+    if [[ -n ${TG_REPORT_E2E_KEEP:-} ]]; then
+        mkdir -p "$TG_REPORT_E2E_KEEP"
+        cp "$work"/accounting.csv "$work"/*.ini "$TG_REPORT_E2E_KEEP"/ 2>/dev/null || true
+    fi
     [[ -n $milter_pid ]] && kill "$milter_pid" 2>/dev/null || true
     pf_stop || true
     tg_syslog_stop || true
