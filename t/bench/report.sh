@@ -18,9 +18,9 @@ cd "$(dirname "$0")/../.."
 build=${BUILD:-build}
 out=$build/bench/report
 if [[ ${1:-} == --smoke ]]; then
-    smoke=1 rows=20000 small=2000 netblocks=300 clients=300 rounds=1
+    rows=20000 small=2000 netblocks=300 clients=300 rounds=1
 else
-    smoke= rows=10000000 small=1000000 netblocks=100000 clients=100000 rounds=3
+    rows=10000000 small=1000000 netblocks=100000 clients=100000 rounds=3
 fi
 for tool in tlsgate gen_networks gen_accounting csv_reader_bench; do
     [[ -x $build/$tool ]] || { echo "report.sh: $build/$tool missing: run make first" >&2; exit 1; }
@@ -125,7 +125,7 @@ print("report.sh: every answer checked (rows and decisions per source, would-rej
       file=sys.stderr)
 PY
 
-read -r mawk_wall mawk_cpu mawk_rss < <(stat mawk | paste -sd' ')
+read -r mawk_wall mawk_cpu _ < <(stat mawk | paste -sd' ')
 size=$(du -m "$file" | cut -f1)
 echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg);" \
     "$(group "$rows") rows, $size MB, $(group "$clients") clients; medians of $rounds rounds"
