@@ -139,10 +139,17 @@ void Aggregator::count_message(const Row& row, SourceTally& s, std::uint32_t tls
 }
 
 void Aggregator::refused(PairCold& p, std::uint32_t reason) {
-  auto it = std::find_if(p.reasons.begin(), p.reasons.end(),
+  for (auto& r : p.first_reasons) {
+    if (r.first == reason || r.first == kNone) {
+      r.first = reason;
+      ++r.second;
+      return;
+    }
+  }
+  auto it = std::find_if(p.more_reasons.begin(), p.more_reasons.end(),
                          [reason](const auto& r) { return r.first == reason; });
-  if (it == p.reasons.end()) {
-    p.reasons.emplace_back(reason, 1);
+  if (it == p.more_reasons.end()) {
+    p.more_reasons.emplace_back(reason, 1);
   } else {
     ++it->second;
   }

@@ -96,11 +96,21 @@ class Aggregator {
     std::uint64_t refusals = 0;  // reject, tempfail, would-reject
     bool ever_tls = false;
   };
-  // ... and the rest.
-  struct PairCold {
+  // ... and the rest: its refusals by reason, the first two in place, so that a
+  // refusal row touches one cache line (fetched ahead), more in a vector.
+  struct alignas(64) PairCold {
     std::uint32_t source = 0;
     std::uint32_t client = 0;
-    std::vector<std::pair<std::uint32_t, std::uint64_t>> reasons;
+    std::array<std::pair<std::uint32_t, std::uint64_t>, 2> first_reasons{{{kNone, 0}, {kNone, 0}}};
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> more_reasons;
+
+    template <typename F>
+    void each_reason(F f) const {
+      for (const auto& [reason, n] : first_reasons) {
+        if (reason != kNone) f(reason, n);
+      }
+      for (const auto& [reason, n] : more_reasons) f(reason, n);
+    }
   };
   struct WhatIfTally {
     std::uint64_t newly_refused = 0;

@@ -134,9 +134,9 @@ SourceSummary Aggregator::source_summary(std::uint32_t source, std::size_t top) 
     ++s.clients;
     if (n.refusals > 0) {
       ClientCount c{std::string(clients_.text(p.client)), n.refusals, {}};
-      for (const auto& [reason, n] : p.reasons) {
+      p.each_reason([&](std::uint32_t reason, std::uint64_t n) {
         c.reasons.push_back({reason_label(reasons_.text(reason)), n});
-      }
+      });
       rank(c.reasons);
       s.top_refused.push_back(std::move(c));
     }
@@ -208,7 +208,8 @@ SourceSummary Aggregator::total_summary(std::size_t top) const {
     const PairCold& p = pairs_[i];
     refusals[p.client] += pair_counts_[i].refusals;
     decisions[p.client] += pair_counts_[i].decisions;
-    for (const auto& [reason, n] : p.reasons) client_reasons[p.client][reason] += n;
+    p.each_reason(
+        [&](std::uint32_t reason, std::uint64_t n) { client_reasons[p.client][reason] += n; });
   }
   std::map<std::string, NetworkGroup> groups;
   for (std::uint32_t id = 0; id < clients; ++id) {

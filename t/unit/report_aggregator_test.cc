@@ -225,6 +225,24 @@ TEST(Aggregator, TopRefusedClientsLargestFirstCutToN) {
   EXPECT_EQ(top[2].client, "198.51.100.3");
 }
 
+TEST(Aggregator, EveryReasonOfAClientIsKeptHoweverMany) {
+  std::vector<TestRow> rows;
+  const std::vector<std::string> reasons = {"plaintext_auth", "starttls_required",
+                                            "cipher_too_weak", "starttls_required",
+                                            "client_cert_required"};
+  for (const auto& reason : reasons) {
+    rows.push_back({.action = "reject", .reason = reason, .tls = "none"});
+  }
+  const auto report = report_of({csv(rows)});
+  const auto& top = source(report.summary, "default").top_refused;
+  ASSERT_EQ(top.size(), 1u);
+  EXPECT_EQ(top[0].count, 5u);
+  ASSERT_EQ(top[0].reasons.size(), 4u);
+  EXPECT_EQ(top[0].reasons[0].name, "starttls_required");
+  EXPECT_EQ(top[0].reasons[0].count, 2u);
+  EXPECT_EQ(count_of(top[0].reasons, "client_cert_required"), 1u);
+}
+
 TEST(Aggregator, TheTlsSharePerDayPerSource) {
   const std::vector<TestRow> rows = {
       {.time = "2026-11-20T10:00:00Z"},
