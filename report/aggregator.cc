@@ -70,6 +70,7 @@ void Aggregator::look_ahead_pair(const Row& row, const Lookahead& ahead) {
   const ClientTable::Slot* c = clients_.find(row.client, ahead.client_hash);
   if (c == nullptr || c->source == kNone) return;
   __builtin_prefetch(&pair_counts_[c->pair]);
+  linker_.prefetch(c->id);
   if (row.action != Action::accept) __builtin_prefetch(&pairs_[c->pair]);  // its reasons
 }
 

@@ -147,9 +147,11 @@ for name in mawk text json what-if gzip; do
 done
 read -r _ _ small_rss < <(stat small | paste -sd' ')
 read -r _ _ big_rss < <(stat json | paste -sd' ')
+clients_in() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["total"]["clients"])' "$1"; }
 echo
-echo "Peak RSS of tlsgate report --format json: $small_rss MiB on $(group "$small") rows," \
-    "$big_rss MiB on $(group "$rows") rows (the same $(group "$clients") clients)."
+echo "Peak RSS of tlsgate report --format json: $small_rss MiB on $(group "$small") rows" \
+    "($(group "$(clients_in "$results/small.out")") distinct clients), $big_rss MiB on" \
+    "$(group "$rows") rows ($(group "$(clients_in "$results/json.out")") distinct clients)."
 echo
 echo "CSV reading alone (\`csv_reader_bench\`, records and fields counted, CPU seconds):"
 echo
