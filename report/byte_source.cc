@@ -30,9 +30,11 @@ class ZlibSource : public ByteSource {
   std::size_t read(char* buffer, std::size_t size) override {
     const auto want = static_cast<unsigned>(std::min<std::size_t>(size, INT_MAX));
     const int got = gzread(file_, buffer, want);
-    if (got >= 0) return static_cast<std::size_t>(got);
     int code = Z_OK;
     const char* message = gzerror(file_, &code);
+    if (got > 0) return static_cast<std::size_t>(got);
+    // At the end gzread returns 0, and a stream cut short says so in gzerror only.
+    if (got == 0 && code != Z_BUF_ERROR) return 0;
     if (code == Z_BUF_ERROR) {  // "unexpected end of file": a .gz cut short
       cut_short_ = true;
       return 0;

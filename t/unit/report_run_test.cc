@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "report/byte_source.h"
+#include "report/feed.h"
 #include "report/run.h"
 #include "report_test_support.h"
 #include "test_support.h"
@@ -65,6 +67,25 @@ TEST(RunReport, BadRowsDoNotChangeTheStatusAndGzipIsRead) {
   ASSERT_EQ(std::system(("gzip -k " + plain).c_str()), 0);
   EXPECT_EQ(run({"--format", "json", "-o", out, plain + ".gz", log}), kDone);
   EXPECT_NE(read(out).find("\"rows\": 4,"), std::string::npos) << read(out);
+}
+
+TEST(RunReport, AGzipFileCutShortIsReadUpToTheCutAndSaysSo) {
+  TempDir dir;
+  std::vector<TestRow> rows(200);
+  for (std::size_t i = 0; i < rows.size(); ++i) rows[i].client = "192.0.2." + std::to_string(i);
+  const std::string plain = dir.write("c.csv", csv(rows));
+  ASSERT_EQ(std::system(("gzip -k " + plain + " && truncate -s 600 " + plain + ".gz").c_str()), 0);
+  Aggregator aggregator({});
+  std::ostringstream notes;
+  BadRowLog bad(notes);
+  std::uint64_t counted = 0;
+  const auto source = open_input(plain + ".gz");
+  EXPECT_FALSE(feed_file("c.csv.gz", *source, aggregator, counted, bad, notes).has_value());
+  EXPECT_GT(counted, 0u);
+  EXPECT_LT(counted, rows.size());
+  EXPECT_EQ(bad.count(), 1u);  // the row the cut went through
+  EXPECT_NE(notes.str().find("c.csv.gz: the compressed data ends early"), std::string::npos)
+      << notes.str();
 }
 
 }  // namespace
