@@ -220,10 +220,13 @@ check-integration: all
 # The fault and load tests, against real Postfix containers (root, podman; a few
 # minutes; not part of make check): SIGKILL of tlsgate under load with a second
 # Postfix retrying, 100 reloads during a stream, a stopped tlsgate behind Postfix's
-# milter timeouts, 1,000 concurrent sessions. Each prints its counts.
+# milter timeouts, 1,000 concurrent sessions; then the same (but the milter
+# timeouts) with Postfix asking tlsgate as its policy service. Each prints its counts.
 stress: all
-	@rc=0; for t in kill reload slow concurrency; do \
-	  echo "t/integration/stress-$$t.sh"; t/integration/stress-$$t.sh || rc=1; \
+	@rc=0; for t in kill reload slow concurrency policy:kill policy:reload policy:concurrency; do \
+	  front=$${t%%:*}; [ "$$front" = policy ] || front=milter; t=$${t#policy:}; \
+	  echo "TG_FRONT=$$front t/integration/stress-$$t.sh"; \
+	  TG_FRONT=$$front t/integration/stress-$$t.sh || rc=1; \
 	done; exit $$rc
 
 # The benchmarks need Postfix (postmap, smtp-source, smtp-sink), postfwd and GNU time;
@@ -306,9 +309,15 @@ fuzz-smoke: test-deps fuzz-build
 
 # tlsgate with etc/tlsgate.ini in front of a real Postfix (container, private
 # network namespace), a few sessions, each SMTP answer beside tlsgate's log line.
-demo: deps
-	$(MAKE) all
-	t/integration/demo.sh
+# One line per step; the steps' output goes to build/demo.log, shown when one fails.
+DEMO_LOG := build/demo.log
+demo:
+	@mkdir -p build && : >$(DEMO_LOG)
+	@t/step.sh $(DEMO_LOG) "build packages (apt-get, when missing)" $(MAKE) --no-print-directory deps
+	@t/step.sh $(DEMO_LOG) "building tlsgate" $(MAKE) --no-print-directory all
+	@t/step.sh $(DEMO_LOG) "test packages and the Postfix image (the first run takes minutes)" \
+	  t/integration/demo.sh --prepare
+	@t/integration/demo.sh
 
 # The example configuration files, installed as NAME.example always and as NAME only if
 # absent; uninstall removes NAME only if it is still the example.
