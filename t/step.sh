@@ -9,11 +9,12 @@ printf '%s ... ' "$what"
 start=$(wc -c <"$log" 2>/dev/null || echo 0)
 t0=$SECONDS
 { echo "=== $what: $*"; } >>"$log"
-if "$@" >>"$log" 2>&1; then
+"$@" >>"$log" 2>&1
+rc=$?
+if ((rc == 0)); then
     echo "ok ($((SECONDS - t0)) s)"
     exit 0
 fi
-rc=$?
 echo "FAILED (exit $rc)"
 tail -c +"$((start + 1))" "$log" | tail -n 60 | sed 's/^/  | /'
 echo "(the whole log: $log)"
