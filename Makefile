@@ -5,7 +5,8 @@
 #   make test     unit tests, golden outputs, fuzz seeds: the quick loop (no root)
 #   make check    install what is needed, build, run every test
 #   make demo     tlsgate with the example rules in front of a real Postfix
-#   make stress   the fault and load tests (kill -9, reloads, 1,000 sessions, a stopped tlsgate)
+#   make stress   the fault and load tests (kill -9, reloads, 1,000 sessions, a stopped tlsgate),
+#                 milter and policy service (make check runs the policy service's)
 #   make format   clang-format the sources
 #   make install  install (PREFIX, SYSCONFDIR, SYSTEMDUNITDIR, ..., DESTDIR: see below)
 #   make check-asan / check-tsan   the unit tests under ASan+UBSan / TSan
@@ -107,7 +108,7 @@ SYSUSERSDIR    = $(PREFIX)/lib/sysusers.d
 TMPFILESDIR    = $(PREFIX)/lib/tmpfiles.d
 INSTALL        = install
 
-.PHONY: all deps test-deps test check unit golden check-docs docs-golden format format-check clean demo bench bench-smoke check-integration stress \
+.PHONY: all deps test-deps test check unit golden check-docs docs-golden format format-check clean demo bench bench-smoke check-integration check-stress-policy stress \
         install uninstall check-install check-systemd deb check-deb check-asan check-tsan check-asan-integration fuzz fuzz-smoke fuzz-build
 
 all: $(BUILD)/tlsgate
@@ -183,7 +184,7 @@ test: $(BUILD)/unit_tests $(BUILD)/tlsgate fuzz-build
 	t/fuzz/run.sh $(FUZZ_BUILD) replay $(FUZZ_TARGETS)
 
 check: test-deps
-	$(MAKE) unit golden bench-smoke check-docs format-check check-install check-deb check-asan fuzz-smoke check-integration check-asan-integration
+	$(MAKE) unit golden bench-smoke check-docs format-check check-install check-deb check-asan fuzz-smoke check-integration check-stress-policy check-asan-integration
 
 # The unit tests built with ASan + UBSan (any finding aborts the test run) and with
 # TSan. `make SANITIZE=... all` builds the daemon the same way for the integration tests.
@@ -216,6 +217,14 @@ check-integration: all
 	t/integration/docker-compose.sh
 	t/integration/report-e2e.sh
 	t/integration/report-html.sh
+
+# The policy service under fault and load (part of make check, about 3 minutes):
+# kill -9 under load, 100 reloads, 1,000 concurrent connections.
+check-stress-policy: all
+	@rc=0; for t in kill reload concurrency; do \
+	  echo "TG_FRONT=policy t/integration/stress-$$t.sh"; \
+	  TG_FRONT=policy t/integration/stress-$$t.sh || rc=1; \
+	done; exit $$rc
 
 # The fault and load tests, against real Postfix containers (root, podman; a few
 # minutes; not part of make check): SIGKILL of tlsgate under load with a second
