@@ -139,7 +139,7 @@ $(BUILD)/metrics_bench: $(BUILD)/t/bench/metrics_bench.o $(BUILD)/libengine.a $(
 	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS) $(ENGINE_LIBS) -pthread
 
 # tlsgate report's benchmark data (writes rows with engine/log_format, the daemon's own code).
-$(BUILD)/gen_accounting: $(BUILD)/t/bench/gen_accounting.o $(BUILD)/engine/log_format.o
+$(BUILD)/gen_accounting: $(BUILD)/t/bench/gen_accounting.o $(BUILD)/engine/log_format.o $(BUILD)/libpolicy.a
 	$(CXX) $(CXXFLAGS) -o $@ $^
 
 # The report's CSV reader against Debian's libcsv, on the same file.

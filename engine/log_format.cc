@@ -3,6 +3,8 @@
 #include <array>
 #include <cstdio>
 
+#include "policy/utf8.h"
+
 namespace tlsgate::engine {
 namespace {
 
@@ -12,48 +14,12 @@ bool is_safe(unsigned char c) {
              std::string_view::npos;
 }
 
-void append_hex(std::string& out, unsigned char c) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += "\\x";
-  out += kHex[c >> 4];
-  out += kHex[c & 0xf];
-}
-
 // A field whose absence is written "none": a value "none" is quoted so that it
 // reads as a value.
 std::string none_or_value(std::string_view v) {
   if (v.empty()) return "none";
   if (v == "none") return "\"none\"";
   return escape_value(v);
-}
-
-// The length of the well-formed UTF-8 sequence (RFC 3629: no overlong forms, no
-// surrogates, nothing above U+10FFFF) that starts at s[i], or 0 if none does.
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
-  const auto byte = [&s](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = byte(i);
-  if (c < 0x80) return 1;
-  std::size_t n = 0;
-  unsigned char lo = 0x80;
-  unsigned char hi = 0xbf;
-  if (c >= 0xc2 && c <= 0xdf) {
-    n = 2;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    n = 3;
-    if (c == 0xe0) lo = 0xa0;
-    if (c == 0xed) hi = 0x9f;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    n = 4;
-    if (c == 0xf0) lo = 0x90;
-    if (c == 0xf4) hi = 0x8f;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size() || byte(i + 1) < lo || byte(i + 1) > hi) return 0;
-  for (std::size_t k = 2; k < n; ++k) {
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) return 0;
-  }
-  return n;
 }
 
 }  // namespace
@@ -72,7 +38,7 @@ std::string escape_value(std::string_view value) {
       out += '\\';
       out += ch;
     } else if (c < 0x20 || c > 0x7e) {
-      append_hex(out, c);
+      policy::append_hex_escape(out, c);
     } else {
       out += ch;
     }
@@ -119,19 +85,19 @@ std::string csv_field(std::string_view value) {
     const char ch = value[i];
     const auto c = static_cast<unsigned char>(ch);
     if (c < 0x20 || c == 0x7f) {
-      append_hex(cleaned, c);
+      policy::append_hex_escape(cleaned, c);
       ++i;
       continue;
     }
     if (c >= 0x80) {
       // Well-formed UTF-8 is kept, except the C1 controls (U+0080-U+009F);
       // any other byte above 0x7f is written as \xNN, so the file stays UTF-8.
-      const std::size_t n = utf8_sequence(value, i);
+      const std::size_t n = policy::utf8_sequence(value, i);
       const bool c1 = n == 2 && c == 0xc2 && static_cast<unsigned char>(value[i + 1]) < 0xa0;
       const std::size_t len = n == 0 ? 1 : n;
       if (n == 0 || c1) {
         for (std::size_t k = 0; k < len; ++k)
-          append_hex(cleaned, static_cast<unsigned char>(value[i + k]));
+          policy::append_hex_escape(cleaned, static_cast<unsigned char>(value[i + k]));
       } else {
         cleaned.append(value.substr(i, len));
       }

@@ -1,5 +1,7 @@
 #include "report/field_value.h"
 
+#include "policy/utf8.h"
+
 namespace tlsgate::report {
 namespace {
 
@@ -10,40 +12,6 @@ int hex_digit(char c) {
   return -1;
 }
 
-// The length of the well-formed UTF-8 sequence (RFC 3629) at s[i], or 0.
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
-  const auto byte = [&s](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = byte(i);
-  if (c < 0x80) return 1;
-  std::size_t n = 0;
-  unsigned char lo = 0x80, hi = 0xbf;
-  if (c >= 0xc2 && c <= 0xdf) {
-    n = 2;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    n = 3;
-    if (c == 0xe0) lo = 0xa0;
-    if (c == 0xed) hi = 0x9f;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    n = 4;
-    if (c == 0xf0) lo = 0x90;
-    if (c == 0xf4) hi = 0x8f;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size() || byte(i + 1) < lo || byte(i + 1) > hi) return 0;
-  for (std::size_t k = 2; k < n; ++k) {
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) return 0;
-  }
-  return n;
-}
-
-void append_hex(std::string& out, unsigned char c) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += "\\x";
-  out += kHex[c >> 4];
-  out += kHex[c & 0xf];
-}
-
 }  // namespace
 
 std::string displayable(std::string_view value) {
@@ -51,12 +19,12 @@ std::string displayable(std::string_view value) {
   out.reserve(value.size());
   for (std::size_t i = 0; i < value.size();) {
     const auto c = static_cast<unsigned char>(value[i]);
-    const std::size_t n = utf8_sequence(value, i);
+    const std::size_t n = policy::utf8_sequence(value, i);
     const bool c1 = n == 2 && c == 0xc2 && static_cast<unsigned char>(value[i + 1]) < 0xa0;
     if (n == 0 || c1 || c < 0x20 || c == 0x7f) {
       const std::size_t len = n == 0 ? 1 : n;
       for (std::size_t k = 0; k < len; ++k)
-        append_hex(out, static_cast<unsigned char>(value[i + k]));
+        policy::append_hex_escape(out, static_cast<unsigned char>(value[i + k]));
       i += len;
     } else {
       out.append(value.substr(i, n));

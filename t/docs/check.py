@@ -64,6 +64,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "t", "integration", "lib"))
+from checks import Checks  # noqa: E402
 from milter_driver import Milter, run_session  # noqa: E402
 
 DOCS = ["README.md", "contrib/man/tlsgate.8", "contrib/man/tlsgate.ini.5"]
@@ -76,21 +77,9 @@ ap.add_argument("tlsgate")
 args = ap.parse_args()
 TLSGATE = os.path.abspath(args.tlsgate)
 
-passed = failed = 0
+check = Checks(20)
 not_run = []
 goldens_used = set()
-
-
-def check(desc, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   {desc}")
-    else:
-        failed += 1
-        print(f"FAIL {desc}")
-        for line in str(detail).splitlines()[:20]:
-            print(f"    | {line}")
 
 
 def roff_text(line: str) -> str:
@@ -508,8 +497,8 @@ def main():
         check("no file in t/docs/golden/ is left over from a command the docs no longer show",
               not unused, "\n".join(unused))
     print(f"not run (they need root, systemd or an MTA): {len(not_run)} command lines")
-    print(f"docs: {len(blocks)} blocks, {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    print(f"docs: {len(blocks)} blocks, {check.passed} passed, {check.failed} failed")
+    return check.exit_status()
 
 
 sys.exit(main())

@@ -31,6 +31,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from checks import Checks  # noqa: E402
 from milter_driver import (OFFERED_PROTOCOL, SMFIP_NOCONNECT, SMFIP_NORCPT,  # noqa: E402
                            Milter, MilterError, run_session)
 
@@ -41,20 +42,8 @@ ap.add_argument("--csv", required=True)
 ap.add_argument("--pid", required=True)
 a = ap.parse_args()
 
-passed = failed = 0
+check = Checks(12)
 
-
-def check(desc, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   {desc}")
-    else:
-        failed += 1
-        print(f"FAIL {desc}")
-        if detail:
-            for line in str(detail).splitlines()[:12]:
-                print(f"    | {line[:300]}")
 
 
 # --- tlsgate's syslog lines ---------------------------------------------------------
@@ -559,5 +548,5 @@ if rows:
                                    "127.0.0.20", "127.0.0.22", "127.0.0.30", "127.0.0.31"},
           {r[2] for r in body})
 
-print(f"bypass-milter: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+print(f"bypass-milter: {check.passed} passed, {check.failed} failed")
+sys.exit(check.exit_status())

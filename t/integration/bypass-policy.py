@@ -23,25 +23,16 @@ import socket
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from checks import Checks  # noqa: E402
+
 ap = argparse.ArgumentParser()
 ap.add_argument("--port", type=int, required=True)
 ap.add_argument("--syslog", required=True)
 ap.add_argument("--pid", required=True)
 a = ap.parse_args()
 
-passed = failed = 0
-
-
-def check(desc, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   {desc}")
-    else:
-        failed += 1
-        print(f"FAIL {desc}")
-        for line in str(detail).splitlines()[:10]:
-            print(f"    | {line[:300]}")
+check = Checks(10)
 
 
 def connect(timeout=5.0):
@@ -182,5 +173,5 @@ check("... and the half-written request, once finished, too", answer(slow) == "a
 for s in idle + [slow]:
     s.close()
 
-print(f"bypass-policy: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+print(f"bypass-policy: {check.passed} passed, {check.failed} failed")
+sys.exit(check.exit_status())
