@@ -126,6 +126,9 @@ mpid[tg100k]=$spawned
 spawn_logged /dev/null "$build/tlsgate" -f -c "$out/policy/tlsgate.ini"
 mpid[policy]=$spawned
 if [[ -n $before ]]; then
+    # An older tlsgate may not know the newer [milter] keys (metrics_*): without them.
+    sed -i '/^metrics_/d' "$out/before/tlsgate.ini"
+    run "$before" -n -c "$out/before/tlsgate.ini" >&2
     spawn_logged /dev/null "$before" -f -c "$out/before/tlsgate.ini" -p inet:18919@127.0.0.1
     mpid[before]=$spawned
 fi
@@ -303,7 +306,9 @@ if [[ -z $smoke ]] && perf record -o /dev/null -a true >/dev/null 2>&1; then
         perf_by comm
         perf_by comm,dso,sym
         profile[$v]=$(grep -v '^#' "$out/perf-$v-comm.txt" | grep '%' | head -8 || true)
-        tg_sym[$v]=$(grep -E '%  tlsgate ' "$out/perf-$v-comm,dso,sym.txt" | head -8 || true)
+        tg_sym[$v]=
+        [[ $v == @(before|tlsgate|policy) ]] &&
+            tg_sym[$v]=$(grep -E '%  tlsgate ' "$out/perf-$v-comm,dso,sym.txt" | head -8 || true)
         profiled+=("$v")
     done
 fi
