@@ -38,7 +38,7 @@ else
   $(error SANITIZE must be empty, address or thread)
 endif
 
-POLICY_LIBS := $(shell pkg-config --libs inih libssl libcrypto 2>/dev/null || echo -linih -lssl -lcrypto)
+POLICY_LIBS := $(shell pkg-config --libs inih libssl libcrypto libidn2 2>/dev/null || echo -linih -lssl -lcrypto -lidn2)
 MILTER_LIBS := -lmilter -pthread
 GTEST_LIBS  := -lgtest -lgtest_main -pthread
 
@@ -59,7 +59,7 @@ MILTER_OBJ := $(MILTER_SRC:%.cc=$(BUILD)/%.o)
 UNIT_OBJ   := $(UNIT_SRC:%.cc=$(BUILD)/%.o)
 
 # Debian packages `make` and `make install` need (make deps) ...
-DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev
+DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev libidn2-dev
 # ... and what the tests need besides (make test-deps; make check installs both):
 # GoogleTest, clang-format, clang and its compiler-rt (libFuzzer), nss_wrapper (the
 # golden tests' fixed users and groups), and for check-install man page lint, unit

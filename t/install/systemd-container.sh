@@ -34,7 +34,7 @@ FROM localhost/tlsgate-debian:bookworm
 RUN set -eux; apt-get update; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         systemd systemd-sysv dbus logrotate procps \
-        libinih1 libssl3 libmilter1.0.1 libstdc++6; \
+        libinih1 libssl3 libidn2-0 libmilter1.0.1 libstdc++6; \
     apt-get clean; rm -rf /var/lib/apt/lists/*
 CMD ["/sbin/init"]
 EOF
