@@ -30,7 +30,7 @@ using Keys = std::set<std::string>;
 Keys schema_keys(Scope scope) {
   Keys keys;
   for (const KeySpec* k : all_keys()) {
-    if (k->scope == scope) keys.insert(std::string(k->name));
+    if (k->scopes.has(scope)) keys.insert(std::string(k->name));
   }
   return keys;
 }
@@ -97,7 +97,7 @@ TEST(SchemaDocs, ManPageNamesEachDefault) {
   const auto source = man_items(part(man, ".SH THE [source NAME] SECTIONS", ".SH "));
   for (const KeySpec* k : all_keys()) {
     if (k->default_value.empty()) continue;
-    const auto& items = k->scope == Scope::milter ? milter : source;
+    const auto& items = k->scopes.has(Scope::milter) ? milter : source;
     const auto it = items.find(std::string(k->name));
     ASSERT_NE(it, items.end()) << k->name;
     EXPECT_NE(it->second.find(std::string(k->default_value)), std::string::npos)
