@@ -483,7 +483,7 @@ TEST(SessionCsv, RowsCarryTheRecordAndTheTransaction) {
   const std::regex row(
       "1970-01-01T00:00:00Z,(C1)?,198\\.51\\.100\\.7,monitor,(would-reject|accept),"
       "(starttls_required)?,(none|TLSv1\\.3),(TLS_AES_256_GCM_SHA384)?,(256)?,,,,,no,"
-      "([0-9a-f]+\\.[0-9]+)\\.([0-9]+),no\r\n");
+      "([0-9a-f]+\\.[0-9]+)\\.([0-9]+),no,,\r\n");
   std::smatch first, second, third;
   ASSERT_TRUE(std::regex_match(rows[0], first, row)) << rows[0];
   ASSERT_TRUE(std::regex_match(rows[1], second, row)) << rows[1];
@@ -522,7 +522,7 @@ TEST(SessionCsv, AuthBeforeTlsIsWrittenForTheReplay) {
   s.at_mail(lookup_of(mail));  // [source lax] allows it: logged at the end
   s.at_end_of_message(lookup_of(mail));
   ASSERT_EQ(rows.size(), 1u);
-  EXPECT_TRUE(rows[0].ends_with(",yes\r\n")) << rows[0];
+  EXPECT_TRUE(rows[0].ends_with(",yes,,\r\n")) << rows[0];
 }
 
 // The accounting file: a write that fails (a full disk) is reported once per run
@@ -580,6 +580,26 @@ TEST(AccountingFile, AFileWithAnotherHeaderIsSetAside) {
   // The same header: appended to, not moved.
   ASSERT_TRUE(a.open(path, error));
   EXPECT_EQ(reports.size(), 1u);
+}
+
+// Issue 21 added partner and sender_domain at the end: a file of the version before
+// (its last column auth_before_tls) is set aside too, and the new file has them.
+TEST(AccountingFile, AFileWithoutThePartnerColumnsIsSetAside) {
+  policy::testing::TempDir dir;
+  const std::string before_partners =
+      "time,queue_id,client,source,action,reason,tls_version,cipher,cipher_bits,"
+      "cert_subject,cert_issuer,auth,auth_user,credentials_exposed,transaction,"
+      "auth_before_tls\r\n";
+  const std::string path = dir.write("a.csv", before_partners);
+  std::vector<std::string> reports;
+  Accounting a([&reports](const std::string& m) { reports.push_back(m); });
+  std::string error;
+  ASSERT_TRUE(a.open(path, error)) << error;
+  EXPECT_EQ(reports.size(), 1u);
+  std::ifstream in(path);
+  std::string header;
+  std::getline(in, header);
+  EXPECT_TRUE(header.ends_with(",auth_before_tls,partner,sender_domain\r")) << header;
 }
 
 }  // namespace
