@@ -259,6 +259,8 @@ constexpr std::array<const KeySpec*, 26> kKeys{
     &kSyslogIdent,
     &kAccountingFile,
     &kPidFile,
+    &kSenderDomains,
+    &kRecipientDomains,
     &kNetworks,
     &kNetworksFile,
     &kRequireStarttls,
@@ -273,8 +275,6 @@ constexpr std::array<const KeySpec*, 26> kKeys{
     &kClientCertSubject,
     &kAction,
     &kRuleMode,
-    &kSenderDomains,
-    &kRecipientDomains,
 };
 
 // ---- reading values ----

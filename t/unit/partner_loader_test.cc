@@ -190,8 +190,8 @@ TEST(PartnerLoad, APartnerImposesOnlyWhatItSets) {
   for (const ResolvedSetting& s : legal.settings) {
     listed.push_back(std::string(s.key->name) + "@" + std::to_string(s.origin.line));
   }
-  EXPECT_EQ(listed, (std::vector<std::string>{"require_starttls@19", "action@20", "mode@2",
-                                              "recipient_domains@18"}));
+  EXPECT_EQ(listed, (std::vector<std::string>{"recipient_domains@18", "require_starttls@19",
+                                              "action@20", "mode@2"}));
   EXPECT_EQ(p.summary(),
             "1 sources, 0 netblocks, 3 partners; monitor: partner legal, partner pair");
   EXPECT_TRUE(p.has_recipient_partners());
