@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
 #include <stdexcept>
 #include <tuple>
 
@@ -25,48 +26,55 @@ DomainIndex DomainIndex::Builder::build() && {
            std::tie(b.domain, b.subdomains, b.partner);
   });
   DomainIndex index;
-  if (items_.size() >= UINT32_MAX / 2) throw std::length_error("too many partner domains");
-  index.partners_.reserve(items_.size());
+  std::vector<std::uint32_t> offsets;  // each record's
+  std::vector<std::uint32_t> exact, subdomains;
   for (std::size_t i = 0; i < items_.size();) {
-    const std::string& domain = items_[i].domain;
-    Entry e{};
-    e.name_offset = static_cast<std::uint32_t>(index.names_.size());
-    e.name_size = static_cast<std::uint32_t>(domain.size());
-    index.names_ += domain;
-    // Exact patterns sort before "*." ones of the same domain.
-    for (const bool subdomains : {false, true}) {
-      const auto begin = static_cast<std::uint32_t>(index.partners_.size());
-      for (; i < items_.size() && items_[i].domain == domain && items_[i].subdomains == subdomains;
-           ++i) {
-        if (index.partners_.size() == begin || index.partners_.back() != items_[i].partner) {
-          index.partners_.push_back(items_[i].partner);
-        }
-      }
-      const auto end = static_cast<std::uint32_t>(index.partners_.size());
-      (subdomains ? e.subdomains_begin : e.exact_begin) = begin;
-      (subdomains ? e.subdomains_end : e.exact_end) = end;
+    const std::string_view domain = items_[i].domain;
+    exact.clear();
+    subdomains.clear();
+    // Exact patterns sort before "*." ones of the same domain; a partner once each.
+    for (; i < items_.size() && items_[i].domain == domain; ++i) {
+      auto& ids = items_[i].subdomains ? subdomains : exact;
+      if (ids.empty() || ids.back() != items_[i].partner) ids.push_back(items_[i].partner);
     }
-    index.entries_.push_back(e);
+    const std::size_t at = index.records_.size();
+    const std::size_t words =
+        kHeaderWords + exact.size() + subdomains.size() + (domain.size() + 3) / 4;
+    if (at + words >= UINT32_MAX) throw std::length_error("too many partner domains");
+    offsets.push_back(static_cast<std::uint32_t>(at));
+    index.records_.resize(at + words, 0);
+    const Header head{static_cast<std::uint32_t>(domain.size()),
+                      static_cast<std::uint32_t>(exact.size()),
+                      static_cast<std::uint32_t>(subdomains.size())};
+    std::uint32_t* record = &index.records_[at];
+    std::memcpy(record, &head, sizeof head);
+    std::copy(exact.begin(), exact.end(), record + kHeaderWords);
+    std::copy(subdomains.begin(), subdomains.end(), record + kHeaderWords + exact.size());
+    std::memcpy(record + kHeaderWords + exact.size() + subdomains.size(), domain.data(),
+                domain.size());
   }
   items_.clear();
   items_.shrink_to_fit();
+  index.domains_ = offsets.size();
+  if (offsets.empty()) return index;
 
-  if (index.entries_.empty()) return index;
-  index.slots_.assign(std::bit_ceil(index.entries_.size() * 2), Slot{0, 0});
+  index.slots_.assign(std::bit_ceil(offsets.size() * 2), Slot{0, 0});
   const std::size_t mask = index.slots_.size() - 1;
-  for (std::uint32_t n = 0; n < index.entries_.size(); ++n) {
-    const Entry& e = index.entries_[n];
-    const std::uint64_t h = hash(std::string_view(index.names_).substr(e.name_offset, e.name_size));
+  for (const std::uint32_t offset : offsets) {
+    const std::uint32_t* record = &index.records_[offset];
+    const Header head = header_of(record);
+    const auto* text =
+        reinterpret_cast<const char*>(record + kHeaderWords + head.exact + head.subdomains);
+    const std::uint64_t h = hash(std::string_view(text, head.name_size));
     std::size_t slot = h & mask;
-    while (index.slots_[slot].entry != 0) slot = (slot + 1) & mask;
-    index.slots_[slot] = {static_cast<std::uint32_t>(h >> 32), n + 1};
+    while (index.slots_[slot].record != 0) slot = (slot + 1) & mask;
+    index.slots_[slot] = {static_cast<std::uint32_t>(h >> 32), offset + 1};
   }
   return index;
 }
 
 std::size_t DomainIndex::memory_bytes() const {
-  return slots_.capacity() * sizeof(Slot) + entries_.capacity() * sizeof(Entry) +
-         partners_.capacity() * sizeof(std::uint32_t) + names_.capacity();
+  return slots_.capacity() * sizeof(Slot) + records_.capacity() * sizeof(std::uint32_t);
 }
 
 }  // namespace tlsgate::policy

@@ -9,6 +9,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,7 +21,8 @@ namespace tlsgate::policy {
 
 class DomainIndex {
  public:
-  // Collects the patterns, then build() makes the table.
+  // Collects the patterns, then build() makes the table. The patterns are not
+  // copied: they must outlive build() (a policy's partner rules hold them).
   class Builder {
    public:
     void add(const DomainPattern& pattern, std::uint32_t partner);
@@ -28,7 +30,7 @@ class DomainIndex {
 
    private:
     struct Item {
-      std::string domain;
+      std::string_view domain;
       bool subdomains;
       std::uint32_t partner;
     };
@@ -41,34 +43,40 @@ class DomainIndex {
   template <class OnMatch>
   void for_each_match(std::string_view domain, OnMatch&& on_match) const;
 
-  std::size_t domain_count() const { return entries_.size(); }
+  std::size_t domain_count() const { return domains_; }
   std::size_t memory_bytes() const;
 
  private:
-  // One distinct domain: its text in names_, and the partners whose patterns name
-  // it exactly and by "*." (ranges of partners_).
-  struct Entry {
-    std::uint32_t name_offset;
+  // One distinct domain, a record in records_: its name's size, how many partners
+  // name it exactly and how many by "*.", those partners (exact ones first), then
+  // the name, padded to 4 bytes. A domain found costs one read more than its slot.
+  struct Header {
     std::uint32_t name_size;
-    std::uint32_t exact_begin, exact_end;
-    std::uint32_t subdomains_begin, subdomains_end;
+    std::uint32_t exact;
+    std::uint32_t subdomains;
   };
-  // A slot: the high half of the domain's hash and 1 + its entry (0: empty).
+  static constexpr std::size_t kHeaderWords = sizeof(Header) / sizeof(std::uint32_t);
+  // A slot: the high half of the domain's hash and 1 + its record's offset in
+  // records_ (0: empty).
   struct Slot {
     std::uint32_t tag;
-    std::uint32_t entry;
+    std::uint32_t record;
   };
   static constexpr std::size_t kMaxLabels = kMaxDomain / 2 + 1;
 
   static std::uint64_t finish(std::uint64_t h);
   static std::uint64_t hash(std::string_view domain);
-  // The entry for a domain given its hash, or nullptr.
-  const Entry* find(std::string_view name, std::uint64_t hash) const;
+  static Header header_of(const std::uint32_t* record) {
+    Header h;
+    std::memcpy(&h, record, sizeof h);
+    return h;
+  }
+  // The record of a domain given its hash, or nullptr.
+  const std::uint32_t* find(std::string_view name, std::uint64_t hash) const;
 
   std::vector<Slot, HugePageAllocator<Slot>> slots_;  // a power of two, at most half full
-  std::vector<Entry> entries_;
-  std::vector<std::uint32_t> partners_;
-  std::string names_;
+  std::vector<std::uint32_t, HugePageAllocator<std::uint32_t>> records_;
+  std::size_t domains_ = 0;
 };
 
 // FNV-1a over the bytes from the last to the first, so that one pass from the right
@@ -83,16 +91,18 @@ inline std::uint64_t DomainIndex::finish(std::uint64_t h) {
   return h;
 }
 
-inline const DomainIndex::Entry* DomainIndex::find(std::string_view name, std::uint64_t h) const {
-  if (slots_.empty()) return nullptr;
+inline const std::uint32_t* DomainIndex::find(std::string_view name, std::uint64_t h) const {
   const std::size_t mask = slots_.size() - 1;
   const auto tag = static_cast<std::uint32_t>(h >> 32);
   for (std::size_t i = h & mask;; i = (i + 1) & mask) {
     const Slot s = slots_[i];
-    if (s.entry == 0) return nullptr;
+    if (s.record == 0) return nullptr;
     if (s.tag != tag) continue;
-    const Entry& e = entries_[s.entry - 1];
-    if (std::string_view(names_).substr(e.name_offset, e.name_size) == name) return &e;
+    const std::uint32_t* record = records_.data() + (s.record - 1);
+    const Header head = header_of(record);
+    const auto* text =
+        reinterpret_cast<const char*>(record + kHeaderWords + head.exact + head.subdomains);
+    if (std::string_view(text, head.name_size) == name) return record;
   }
 }
 
@@ -116,12 +126,13 @@ void DomainIndex::for_each_match(std::string_view domain, OnMatch&& on_match) co
   }
   // Found right to left: the last one is the whole domain.
   for (std::size_t k = 0; k < suffixes; ++k) {
-    const Entry* e = find(domain.substr(starts[k]), hashes[k]);
-    if (e == nullptr) continue;
+    const std::uint32_t* record = find(domain.substr(starts[k]), hashes[k]);
+    if (record == nullptr) continue;
+    const Header head = header_of(record);
     const bool whole = starts[k] == 0;
-    const std::uint32_t begin = whole ? e->exact_begin : e->subdomains_begin;
-    const std::uint32_t end = whole ? e->exact_end : e->subdomains_end;
-    for (std::uint32_t p = begin; p < end; ++p) on_match(partners_[p]);
+    const std::uint32_t* first = record + kHeaderWords + (whole ? 0 : head.exact);
+    const std::uint32_t count = whole ? head.exact : head.subdomains;
+    for (std::uint32_t p = 0; p < count; ++p) on_match(first[p]);
   }
 }
 

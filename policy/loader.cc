@@ -53,8 +53,12 @@ struct Section {
 // "source NAME", "partner NAME" or "milter", with any run of blanks between words.
 std::vector<std::string> words_of(std::string_view text) {
   std::vector<std::string> words;
-  std::istringstream in{std::string(text)};
-  for (std::string w; in >> w;) words.push_back(w);
+  constexpr std::string_view kBlanks = " \t\n\v\f\r";  // what `istream >>` skips
+  for (std::size_t start = 0; (start = text.find_first_not_of(kBlanks, start)) != text.npos;) {
+    const std::size_t end = std::min(text.find_first_of(kBlanks, start), text.size());
+    words.emplace_back(text.substr(start, end - start));
+    start = end;
+  }
   return words;
 }
 
@@ -249,7 +253,7 @@ class PolicyBuilder {
   void check_certificate_names(const std::vector<Rule>& rules);
   std::uint32_t chain_for(std::uint32_t section, std::uint32_t parent_chain);
   Rule make_rule(std::uint32_t chain) const;
-  Rule make_partner_rule(std::uint32_t section);
+  Rule make_partner_rule(std::uint32_t section, const std::vector<ResolvedSetting>& unset);
   ResolvedSetting milter_default(const KeySpec& key) const;
 
   struct ChainNode {
@@ -342,25 +346,23 @@ ResolvedSetting PolicyBuilder::milter_default(const KeySpec& key) const {
 // A partner's rule: what it sets, and for every other key the value that imposes
 // nothing (a partner inherits from no source); its mode defaults to [milter] mode.
 // Its settings list what it sets, and its mode and action however they were set.
-Rule PolicyBuilder::make_partner_rule(std::uint32_t section) {
+// `unset`: each partner key's value where a partner does not set it.
+Rule PolicyBuilder::make_partner_rule(std::uint32_t section,
+                                      const std::vector<ResolvedSetting>& unset) {
   const Section& s = sections_[section];
   Rule rule;
   rule.partner = s.name;
-  for (const KeySpec* key : all_keys()) {
-    if (!key->scopes.has(Scope::partner)) continue;
-    ResolvedSetting resolved{key, {}, {}};
+  for (const ResolvedSetting& otherwise : unset) {
+    const KeySpec* key = otherwise.key;
     const Setting* set = s.get(key);
-    if (set != nullptr) {
-      resolved.value = set->value;
-      resolved.origin = {s.header, file_, set->line};
-    } else if (key->default_from != nullptr) {
-      resolved = milter_default(*key);
-    } else {
-      resolved.value = table_value(*key, partner_default(*key));
-    }
-    if (key->to_rule != nullptr) key->to_rule(rule, resolved.value);
     const bool how = key->type == ValueType::mode || key->type == ValueType::action;
-    if (set != nullptr || how) rule.settings.push_back(std::move(resolved));
+    if (set != nullptr) {
+      if (key->to_rule != nullptr) key->to_rule(rule, set->value);
+      rule.settings.push_back({key, set->value, {s.header, file_, set->line}});
+    } else {
+      if (key->to_rule != nullptr) key->to_rule(rule, otherwise.value);
+      if (how) rule.settings.push_back(otherwise);
+    }
   }
 
   if (auto it = partner_prefixes_.find(section); it != partner_prefixes_.end()) {
@@ -374,11 +376,21 @@ Rule PolicyBuilder::make_partner_rule(std::uint32_t section) {
 
 // The partners' rules in file order, and the domain indexes that find them.
 void PolicyBuilder::build_partners(Policy& policy) {
+  policy.partners_.reserve(static_cast<std::size_t>(
+      std::count_if(sections_.begin(), sections_.end(),
+                    [](const Section& s) { return s.scope == Scope::partner; })));
+  std::vector<ResolvedSetting> unset;  // read once, not once per partner
+  for (const KeySpec* key : all_keys()) {
+    if (!key->scopes.has(Scope::partner)) continue;
+    unset.push_back(key->default_from != nullptr
+                        ? milter_default(*key)
+                        : ResolvedSetting{key, table_value(*key, partner_default(*key)), {}});
+  }
   DomainIndex::Builder senders, recipients;
   for (std::uint32_t section = 0; section < sections_.size(); ++section) {
     if (sections_[section].scope != Scope::partner) continue;
     const auto id = static_cast<std::uint32_t>(policy.partners_.size());
-    Rule& rule = policy.partners_.emplace_back(make_partner_rule(section));
+    Rule& rule = policy.partners_.emplace_back(make_partner_rule(section, unset));
     if (rule.sender_domains) {
       for (const DomainPattern& p : rule.sender_domains->patterns) senders.add(p, id);
     }

@@ -240,8 +240,10 @@ DomainPattern pattern_of(const std::string& text) {
 }
 
 TEST(DomainMatch, PatternsAndIndexAgree) {
+  std::vector<DomainPattern> patterns;  // the builder keeps views into them
+  for (const auto& [text, partner] : kPatterns) patterns.push_back(pattern_of(text));
   DomainIndex::Builder builder;
-  for (const auto& [text, partner] : kPatterns) builder.add(pattern_of(text), partner);
+  for (std::size_t i = 0; i < patterns.size(); ++i) builder.add(patterns[i], kPatterns[i].second);
   const DomainIndex index = std::move(builder).build();
   EXPECT_EQ(index.domain_count(), 5u);  // bank, mail.bank, legal, example.org, example
   for (const MatchCase& c : kMatches) {
@@ -267,7 +269,8 @@ TEST(DomainMatch, EmptyIndexAndOddInput) {
   int calls = 0;
   empty.for_each_match("bank.example", [&](std::uint32_t) { ++calls; });
   DomainIndex::Builder builder;
-  builder.add(pattern_of("*.example"), 7);
+  const DomainPattern example = pattern_of("*.example");
+  builder.add(example, 7);
   const DomainIndex index = std::move(builder).build();
   // Not canonical, as no envelope gives them: no match, no crash.
   for (const std::string& odd :
@@ -280,14 +283,13 @@ TEST(DomainMatch, EmptyIndexAndOddInput) {
 // Many partners: the index answers as a scan of every pattern does.
 TEST(DomainMatch, IndexAgreesWithAScanOfEveryPattern) {
   std::vector<std::pair<DomainPattern, std::uint32_t>> patterns;
-  DomainIndex::Builder builder;
   for (std::uint32_t p = 0; p < 2000; ++p) {
     const std::string base =
         "p" + std::to_string(p % 700) + ".d" + std::to_string(p % 13) + ".example";
-    const DomainPattern pattern{base, p % 3 == 0};
-    patterns.emplace_back(pattern, p);
-    builder.add(pattern, p);
+    patterns.emplace_back(DomainPattern{base, p % 3 == 0}, p);
   }
+  DomainIndex::Builder builder;
+  for (const auto& [pattern, p] : patterns) builder.add(pattern, p);
   const DomainIndex index = std::move(builder).build();
   std::size_t matched = 0;
   for (std::uint32_t q = 0; q < 3000; ++q) {
