@@ -121,6 +121,9 @@ $(BUILD)/lookup_bench: $(BUILD)/t/bench/lookup_bench.o $(BUILD)/libpolicy.a
 $(BUILD)/gen_networks: $(BUILD)/t/bench/gen_networks.o
 	$(CXX) $(CXXFLAGS) -o $@ $^
 
+$(BUILD)/gen_partners: $(BUILD)/t/bench/gen_partners.o
+	$(CXX) $(CXXFLAGS) -o $@ $^
+
 $(BUILD)/milter_load: $(BUILD)/t/bench/milter_load.o
 	$(CXX) $(CXXFLAGS) -o $@ $^ -pthread
 
@@ -201,7 +204,7 @@ stress: all
 
 # The benchmarks need Postfix (postmap, smtp-source, smtp-sink), postfwd and GNU time;
 # need-tools.sh installs them (idempotent, starts no service).
-BENCH_TOOLS := $(BUILD)/tlsgate $(BUILD)/lookup_bench $(BUILD)/gen_networks \
+BENCH_TOOLS := $(BUILD)/tlsgate $(BUILD)/lookup_bench $(BUILD)/gen_networks $(BUILD)/gen_partners \
                $(BUILD)/milter_load $(BUILD)/noop_milter
 
 # A tiny run of every benchmark (the same paths: 300 netblocks with Postfix's cidr:
@@ -342,6 +345,6 @@ check-systemd: $(BUILD)/tlsgate
 clean:
 	rm -rf build build-asan build-tsan $(FUZZ_BUILD)
 
--include $(BUILD)/t/bench/lookup_bench.d $(BUILD)/t/bench/gen_networks.d $(BUILD)/t/bench/milter_load.d $(POLICY_OBJ:.o=.d) $(ENGINE_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(BUILD)/t/bench/lookup_bench.d $(BUILD)/t/bench/gen_networks.d $(BUILD)/t/bench/gen_partners.d $(BUILD)/t/bench/milter_load.d $(POLICY_OBJ:.o=.d) $(ENGINE_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_SRC:%.cc=$(FUZZ_BUILD)/%.d)
 
