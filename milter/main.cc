@@ -35,9 +35,9 @@ Enforces TLS rules per client netblock for Postfix and Sendmail (a milter).
   -c, --config FILE   configuration file (default /etc/tlsgate/tlsgate.ini)
   -n, --check         check the configuration as a start would, without binding
                       (user and group exist, the socket's host resolves), print
-                      "OK: N sources, M netblocks; monitor: SOURCES" (the
-                      sources in monitor mode, as inherited) or every error as
-                      FILE:LINE: message, and exit
+                      "OK: N sources, M netblocks[, P partners]; monitor:
+                      SOURCES" (the sources and partners in monitor mode, as
+                      inherited) or every error as FILE:LINE: message, and exit
       --explain ADDR  show the source governing ADDR (an IPv4/IPv6 address, or
                       "unknown"), the merged rules with the origin of each value,
                       and the decision for the session described by:
