@@ -131,6 +131,7 @@ bool DomainPattern::matches(std::string_view canonical) const {
 
 std::variant<DomainList, std::string> parse_domain_list(std::string_view text) {
   DomainList list;
+  list.patterns.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), ',')) + 1);
   std::string problems;
   std::size_t start = 0;
   while (true) {

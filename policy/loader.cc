@@ -352,6 +352,7 @@ Rule PolicyBuilder::make_partner_rule(std::uint32_t section,
   const Section& s = sections_[section];
   Rule rule;
   rule.partner = s.name;
+  rule.settings.reserve(s.settings.size() + 2);  // what it sets, its mode and action
   for (const ResolvedSetting& otherwise : unset) {
     const KeySpec* key = otherwise.key;
     const Setting* set = s.get(key);
