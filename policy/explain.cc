@@ -49,13 +49,23 @@ void print_decision(std::ostream& out, std::string_view label, const Decision& d
   }
 }
 
-// The first of a partner's patterns that matches the domain.
-std::string matching(const std::shared_ptr<const DomainList>& list, const EnvelopeDomain& d) {
-  if (!list || !d.has_domain()) return "?";
-  for (const DomainPattern& p : list->patterns) {
-    if (p.matches(d.domain)) return p.to_string();
+// The key that set `list` in the partner: its name comes from the schema, through
+// the partner's settings.
+std::string key_of(const Rule& partner, const std::shared_ptr<const DomainList>& list) {
+  for (const ResolvedSetting& s : partner.settings) {
+    const auto* set = std::get_if<std::shared_ptr<const DomainList>>(&s.value.typed);
+    if (set != nullptr && *set == list) return std::string(s.key->name);
   }
   return "?";
+}
+
+// "KEY: PATTERN matches": the first of the list's patterns that matches the domain.
+std::string matching(const Rule& partner, const std::shared_ptr<const DomainList>& list,
+                     const EnvelopeDomain& d) {
+  const auto p = std::find_if(list->patterns.begin(), list->patterns.end(),
+                              [&](const DomainPattern& p) { return p.matches(d.domain); });
+  return key_of(partner, list) + ": " + (p == list->patterns.end() ? "?" : p->to_string()) +
+         " matches";
 }
 
 // A partner that applies: why, and what it sets.
@@ -75,14 +85,13 @@ void print_envelope(std::ostream& out, const Policy& policy, const Rule& source,
   const SenderPartners partners = policy.partners_for_sender(sender);
   std::vector<const Rule*> rules{&source};
   for (const Rule* p : partners.for_transaction) {
-    print_partner(out, *p,
-                  "sender_domains: " + matching(p->sender_domains, sender) +
-                      " matches; it applies to the whole transaction");
+    print_partner(
+        out, *p, matching(*p, p->sender_domains, sender) + "; it applies to the whole transaction");
     rules.push_back(p);
   }
   for (const Rule* p : partners.for_recipients) {
-    out << "partner=" << p->partner << " (sender_domains: " << matching(p->sender_domains, sender)
-        << " matches; it applies to each recipient its recipient_domains match)\n";
+    out << "partner=" << p->partner << " (" << matching(*p, p->sender_domains, sender)
+        << "; it applies to each recipient its " << key_of(*p, p->recipient_domains) << " match)\n";
   }
   if (envelope.sender && partners.for_transaction.empty() && partners.for_recipients.empty()) {
     out << "partners: none applies to this sender\n";
@@ -102,9 +111,9 @@ void print_envelope(std::ostream& out, const Policy& policy, const Rule& source,
       continue;
     }
     for (const Rule* p : applying) {
-      print_partner(out, *p,
-                    "recipient_domains: " + matching(p->recipient_domains, recipient) +
-                        " matches; it applies to this recipient only");
+      print_partner(
+          out, *p,
+          matching(*p, p->recipient_domains, recipient) + "; it applies to this recipient only");
     }
     print_decision(out, "recipient decision", decide(applying, facts));
   }
