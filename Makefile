@@ -39,6 +39,8 @@ else
 endif
 
 POLICY_LIBS := $(shell pkg-config --libs inih libssl libcrypto libidn2 2>/dev/null || echo -linih -lssl -lcrypto -lidn2)
+# sd_notify (engine/notify.cc) for a Type=notify unit.
+ENGINE_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
 MILTER_LIBS := -lmilter -pthread
 GTEST_LIBS  := -lgtest -lgtest_main -pthread
 
@@ -59,7 +61,7 @@ MILTER_OBJ := $(MILTER_SRC:%.cc=$(BUILD)/%.o)
 UNIT_OBJ   := $(UNIT_SRC:%.cc=$(BUILD)/%.o)
 
 # Debian packages `make` and `make install` need (make deps) ...
-DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev libidn2-dev
+DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev libboost-dev libsystemd-dev libidn2-dev
 # ... and what the tests need besides (make test-deps; make check installs both):
 # GoogleTest, clang-format, clang and its compiler-rt (libFuzzer), nss_wrapper (the
 # golden tests' fixed users and groups), and for check-install man page lint, unit
@@ -98,7 +100,7 @@ TMPFILESDIR    = $(PREFIX)/lib/tmpfiles.d
 INSTALL        = install
 
 .PHONY: all deps test-deps test check unit golden check-docs docs-golden format format-check clean demo bench bench-smoke check-integration stress \
-        install uninstall check-install check-systemd check-asan check-tsan check-asan-integration fuzz fuzz-smoke fuzz-build
+        install uninstall check-install check-systemd deb check-deb check-asan check-tsan check-asan-integration fuzz fuzz-smoke fuzz-build
 
 all: $(BUILD)/tlsgate
 
@@ -113,7 +115,7 @@ $(BUILD)/libengine.a: $(ENGINE_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/tlsgate: $(MILTER_OBJ) $(BUILD)/libengine.a $(BUILD)/libpolicy.a
-	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS) $(MILTER_LIBS)
+	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(POLICY_LIBS) $(ENGINE_LIBS) $(MILTER_LIBS)
 
 $(BUILD)/lookup_bench: $(BUILD)/t/bench/lookup_bench.o $(BUILD)/libpolicy.a
 	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS)
@@ -124,6 +126,9 @@ $(BUILD)/gen_networks: $(BUILD)/t/bench/gen_networks.o
 $(BUILD)/gen_partners: $(BUILD)/t/bench/gen_partners.o
 	$(CXX) $(CXXFLAGS) -o $@ $^
 
+$(BUILD)/metrics_bench: $(BUILD)/t/bench/metrics_bench.o $(BUILD)/libengine.a $(BUILD)/libpolicy.a
+	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS) $(ENGINE_LIBS) -pthread
+
 $(BUILD)/milter_load: $(BUILD)/t/bench/milter_load.o
 	$(CXX) $(CXXFLAGS) -o $@ $^ -pthread
 
@@ -133,7 +138,7 @@ $(BUILD)/noop_milter: t/bench/noop_milter.c
 	$(CC) -std=c11 $(WARNINGS) $(CFLAGS) -O2 -g -o $@ $< $(MILTER_LIBS)
 
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/libengine.a $(BUILD)/libpolicy.a
-	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS) $(GTEST_LIBS)
+	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS) $(ENGINE_LIBS) $(GTEST_LIBS)
 
 # Idempotent: apt-get runs only when a package is missing (dpkg-query: `dpkg -s`
 # also succeeds for a removed package whose configuration files remain).
@@ -162,7 +167,7 @@ test: $(BUILD)/unit_tests $(BUILD)/tlsgate fuzz-build
 	t/fuzz/run.sh $(FUZZ_BUILD) replay $(FUZZ_TARGETS)
 
 check: test-deps
-	$(MAKE) unit golden bench-smoke check-docs format-check check-install check-asan fuzz-smoke check-integration check-asan-integration
+	$(MAKE) unit golden bench-smoke check-docs format-check check-install check-deb check-asan fuzz-smoke check-integration check-asan-integration
 
 # The unit tests built with ASan + UBSan (any finding aborts the test run) and with
 # TSan. `make SANITIZE=... all` builds the daemon the same way for the integration tests.
@@ -189,6 +194,7 @@ check-integration: all
 	t/integration/daemon.sh
 	t/integration/smoke-container.sh
 	t/integration/postfix-e2e.sh
+	TG_FRONT=policy t/integration/postfix-e2e.sh
 	t/integration/sendmail-e2e.sh
 	t/integration/bypass.sh
 	t/integration/docker-compose.sh
@@ -258,7 +264,7 @@ $(FUZZ_BUILD)/libfuzzlib.a: $(FUZZ_LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/t/fuzz/%.o $(FUZZ_BUILD)/libfuzzlib.a
-	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $^ $(POLICY_LIBS)
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $^ $(POLICY_LIBS) $(ENGINE_LIBS)
 
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
 
@@ -330,6 +336,40 @@ uninstall:
 	  if [ -d $$d ] && rmdir $$d 2>/dev/null; then echo "rmdir $$d"; fi; \
 	done
 
+# The Debian package: contrib/debian/ becomes debian/ in a copy of the sources
+# under build/deb/tlsgate/, dpkg-buildpackage -us -uc -b builds it there (-nc: the
+# copy keeps its objects, so a rebuild compiles only what changed), and
+# tlsgate_VERSION_ARCH.deb lands here, checked by lintian. DEB_VERSION=V builds
+# version V instead (a changelog entry is added to the copy: the upgrade test).
+DEB_DEPS    := build-essential debhelper dpkg-dev lintian
+DEB_TREE    := build/deb/tlsgate
+DEB_SOURCES := Makefile README.md policy engine milter etc contrib/man contrib/systemd \
+               contrib/logrotate contrib/postfix contrib/sendmail
+DEB_VERSION ?= $(shell dpkg-parsechangelog -l contrib/debian/changelog -S Version 2>/dev/null)
+DEB_ARCH     = $(shell dpkg-architecture -q DEB_HOST_ARCH)
+
+deb:
+	$(call apt_install,$(DEPS) $(DEB_DEPS))
+	rm -rf $(DEB_TREE)/debian $(addprefix $(DEB_TREE)/,$(DEB_SOURCES))
+	mkdir -p $(DEB_TREE)
+	cp -a --parents $(DEB_SOURCES) $(DEB_TREE)/
+	cp -a contrib/debian $(DEB_TREE)/debian
+	@if [ "$(DEB_VERSION)" != "$$(dpkg-parsechangelog -l contrib/debian/changelog -S Version)" ]; then \
+	  { printf 'tlsgate (%s) unstable; urgency=medium\n\n  * Rebuilt as %s (make deb DEB_VERSION=%s).\n\n -- %s  %s\n\n' \
+	      "$(DEB_VERSION)" "$(DEB_VERSION)" "$(DEB_VERSION)" \
+	      "$$(dpkg-parsechangelog -l contrib/debian/changelog -S Maintainer)" "$$(date -R)"; \
+	    cat contrib/debian/changelog; } >$(DEB_TREE)/debian/changelog; \
+	fi
+	cd $(DEB_TREE) && DEB_BUILD_OPTIONS=parallel=2 dpkg-buildpackage -us -uc -b -nc
+	cp $(DEB_TREE)/../tlsgate_$(DEB_VERSION)_$(DEB_ARCH).deb .
+	lintian --fail-on error,warning --info tlsgate_$(DEB_VERSION)_$(DEB_ARCH).deb
+
+# The package on Debian 12 with systemd as PID 1 (a podman container): installed
+# with apt beside Debian's Postfix and prometheus-node-exporter, then mail, metrics,
+# reload, a socket in use, an upgrade and a purge (t/install/deb-container.sh).
+check-deb: deb
+	t/install/deb-container.sh tlsgate_$(DEB_VERSION)_$(DEB_ARCH).deb
+
 # make install into a temporary DESTDIR and check the result: file list, modes, man
 # page lint, systemd-analyze verify, logrotate -d, the Sendmail snippet through m4,
 # a kept configuration, and an uninstall that leaves nothing.
@@ -345,6 +385,6 @@ check-systemd: $(BUILD)/tlsgate
 clean:
 	rm -rf build build-asan build-tsan $(FUZZ_BUILD)
 
--include $(BUILD)/t/bench/lookup_bench.d $(BUILD)/t/bench/gen_networks.d $(BUILD)/t/bench/gen_partners.d $(BUILD)/t/bench/milter_load.d $(POLICY_OBJ:.o=.d) $(ENGINE_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(BUILD)/t/bench/lookup_bench.d $(BUILD)/t/bench/gen_networks.d $(BUILD)/t/bench/gen_partners.d $(BUILD)/t/bench/milter_load.d $(BUILD)/t/bench/metrics_bench.d $(POLICY_OBJ:.o=.d) $(ENGINE_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_SRC:%.cc=$(FUZZ_BUILD)/%.d)
 

@@ -1,6 +1,9 @@
 #include "engine/policy_store.h"
 
+#include <ctime>
+
 #include "engine/logger.h"
+#include "engine/metrics.h"
 #include "policy/loader.h"
 
 namespace tlsgate::engine {
@@ -9,6 +12,7 @@ bool PolicyStore::install(std::shared_ptr<const policy::Policy> policy, std::str
   const auto& m = policy->milter();
   open_log(m.syslog_ident, m.syslog_facility, foreground_);
   const bool accounting_ok = accounting_.open(m.accounting_file, error);
+  metrics().policy_loaded(policy->source_names(), policy->netblock_count(), std::time(nullptr));
   current_.store(std::move(policy));
   return accounting_ok;
 }
@@ -27,12 +31,14 @@ bool PolicyStore::reload() {
         running && !accounting_.open(running->milter().accounting_file, error)) {
       log(Severity::error, error);
     }
+    metrics().count_reload(false);
     return false;
   }
   const auto& p = *loaded.policy;
   std::string error;
   if (!install(loaded.policy, error)) log(Severity::error, error);
   log(Severity::notice, "reloaded " + config_path_ + ": " + p.summary());
+  metrics().count_reload(true);
   return true;
 }
 

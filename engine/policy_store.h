@@ -8,6 +8,7 @@
 
 #include "engine/accounting.h"
 #include "engine/cipher_child.h"
+#include "engine/log_format.h"
 #include "engine/logger.h"
 #include "engine/system_check.h"
 #include "policy/loader.h"
@@ -29,6 +30,11 @@ class PolicyStore {
 
   std::shared_ptr<const policy::Policy> current() const { return current_.load(); }
   Accounting& accounting() { return accounting_; }
+  // Where every front end's decisions go: one syslog line and one accounting row.
+  void log_decision(Severity severity, const LogRecord& record) {
+    log(severity, format_log_line(record));
+    accounting_.write(record);
+  }
 
   // Builds a new policy from the file, fully, then swaps it in. On errors the
   // running policy stays and every error is logged. Also reopens the

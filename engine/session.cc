@@ -9,6 +9,7 @@
 #include <ctime>
 #include <functional>
 
+#include "engine/metrics.h"
 #include "policy/tls.h"
 
 namespace tlsgate::engine {
@@ -76,7 +77,17 @@ std::string Session::mta_evidence() const {
   return "v=\"" + mta_name_ + "\"";
 }
 
-void Session::at_connect(const MacroLookup& macros) { mta_name_ = value_of(macros, "v"); }
+void Session::set_client(std::optional<policy::Address> client) {
+  rule_ = &policy_->rule_for(client);
+  client_ = client;  // a partner's networks are checked against it
+  client_text_ = client ? client->to_string() : "unknown";
+}
+
+void Session::read_mta_name(const MacroLookup& macros) {
+  if (const char* v = macros("v"); v != nullptr && *v != '\0') mta_name_ = v;
+}
+
+void Session::at_connect(const MacroLookup& macros) { read_mta_name(macros); }
 
 void Session::read_tls_macros(const MacroLookup& macros) {
   macros_.tls_version = value_of(macros, "{tls_version}");
@@ -103,6 +114,7 @@ void Session::read_tls_macros(const MacroLookup& macros) {
 }
 
 void Session::at_helo(const MacroLookup& macros) {
+  read_mta_name(macros);
   read_tls_macros(macros);
   // HELO's {auth_type} is this stage's own: the connect stage has none to fall back on.
   macros_.auth_type = value_of(macros, "{auth_type}");
@@ -111,6 +123,7 @@ void Session::at_helo(const MacroLookup& macros) {
 }
 
 void Session::read_transaction_macros(const MacroLookup& macros) {
+  read_mta_name(macros);
   read_tls_macros(macros);
   // libmilter answers a macro the MAIL stage lacks with the HELO stage's value: an
   // {auth_type} from a plaintext EHLO that Postfix forgot at STARTTLS would pass for
@@ -145,8 +158,7 @@ Severity Session::severity_of(const policy::Decision& d) {
   return d.refused() ? Severity::notice : Severity::info;
 }
 
-void Session::log(Severity severity, const policy::Decision& d,
-                  std::string_view rcpt_domain) const {
+void Session::log(Severity severity, const policy::Decision& d, std::string_view rcpt_domain) {
   const policy::SessionFacts f = facts();
   LogRecord r;
   r.queue_id = queue_id_;
@@ -181,6 +193,11 @@ void Session::log(Severity severity, const policy::Decision& d,
   r.transaction = transaction_;
   r.auth_before_tls = f.auth_before_tls;
   sink_(severity, r);
+  metrics().count_decision(rule_->source, d, f.tls_version);
+  if (d.credentials_exposed && !exposure_counted_) {
+    exposure_counted_ = true;
+    metrics().count_credentials_exposed(rule_->source);
+  }
 }
 
 // The transaction's decision: the source's rule and the sender's partners. A

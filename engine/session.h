@@ -32,14 +32,16 @@ using DecisionSink = std::function<void(Severity, const LogRecord&)>;
 // {cert_subject}/{cert_issuer} are the certificate's CNs on Postfix; Sendmail
 // sends its full DNs there, the CNs in {cn_subject}/{cn_issuer} and says in
 // {verify} whether it verified them. An MTA leaves out what it does not know.
+// Where CONNECT is not negotiated (the fewest round trips), `v` comes at HELO and
+// MAIL, and the client's address as {client_addr} at MAIL.
 inline constexpr const char* kConnectMacros = "{daemon_name} v";
 // {auth_type} at HELO tells an AUTH made before STARTTLS (policy::AuthHistory).
 inline constexpr const char* kHeloMacros =
     "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {cn_subject} "
-    "{cn_issuer} {verify} {auth_type}";
+    "{cn_issuer} {verify} {auth_type} v";
 inline constexpr const char* kMailMacros =
     "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {cn_subject} "
-    "{cn_issuer} {verify} {auth_type} {auth_authen} {i}";
+    "{cn_issuer} {verify} {auth_type} {auth_authen} {i} {client_addr} v";
 inline constexpr const char* kEomMacros = "{i}";
 
 class Session {
@@ -49,6 +51,10 @@ class Session {
   // Sendmail always has {verify} under TLS, Postfix never).
   Session(std::shared_ptr<const policy::Policy> policy, std::optional<policy::Address> client,
           DecisionSink sink, bool macro_lists_taken = true);
+
+  // The client, where the MTA tells it only later than connect ({client_addr} at
+  // MAIL, when CONNECT is not negotiated): its source rule from now on.
+  void set_client(std::optional<policy::Address> client);
 
   void at_connect(const MacroLookup& macros);
   void at_helo(const MacroLookup& macros);
@@ -92,13 +98,16 @@ class Session {
   };
 
   void begin_transaction();
+  void read_mta_name(const MacroLookup& macros);
   void read_tls_macros(const MacroLookup& macros);
   void read_transaction_macros(const MacroLookup& macros);
   bool tls_active() const;
   policy::SessionFacts facts() const;  // views into this session's strings
   policy::Decision decide_and_log();
   policy::Decision decide_recipient(std::string_view recipient);
-  void log(Severity severity, const policy::Decision& d, std::string_view rcpt_domain = {}) const;
+  // Logs a decision and counts it (engine/metrics.h); `rcpt_domain`: a recipient
+  // refused on its own.
+  void log(Severity severity, const policy::Decision& d, std::string_view rcpt_domain = {});
   static Severity severity_of(const policy::Decision& d);
 
   std::shared_ptr<const policy::Policy> policy_;  // the snapshot taken at connect
@@ -126,6 +135,7 @@ class Session {
   policy::SenderPartners sender_partners_;
   std::vector<const policy::Rule*> mail_rules_;
   std::vector<const policy::Rule*> recipient_partners_;
+  bool exposure_counted_ = false;  // a session's exposed password counts once
 };
 
 }  // namespace tlsgate::engine

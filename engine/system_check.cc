@@ -52,6 +52,7 @@ std::optional<std::string> check_setting_here(const policy::KeySpec& key, std::s
       if (getgrnam(v.c_str()) == nullptr) return "unknown group " + v;
       break;
     case policy::ValueType::socket:
+      if (value == policy::kNoSocket) break;
       if (auto problem = check_socket_here(value)) return "\"" + v + "\": " + *problem;
       break;
     default: break;

@@ -25,12 +25,16 @@
 #include "engine/detach.h"
 #include "engine/live_sessions.h"
 #include "engine/logger.h"
+#include "engine/metrics_file.h"
+#include "engine/notify.h"
 #include "engine/pid_file.h"
+#include "engine/policy_server.h"
 #include "engine/policy_store.h"
 #include "engine/unix_socket.h"
 #include "milter/callbacks.h"
 #include "milter/listener.h"
 #include "policy/loader.h"
+#include "policy/socket_spec.h"
 
 namespace tlsgate::milter {
 // The libmilter-free engine this glue drives.
@@ -102,7 +106,9 @@ class ReloadThread {
             int sig = 0;
             if (sigwait(&set, &sig) != 0) continue;
             if (stopping_) return;
-            store.reload();
+            notify::send(notify::reloading(notify::monotonic_usec()));
+            const bool taken = store.reload();
+            notify::send(notify::reloaded(taken, store.current()->summary()));
           }
         }) {}
   ~ReloadThread() {
@@ -125,6 +131,7 @@ class Start {
     log(Severity::error, message);
     if (pid_file) pid_file->remove();  // before the report: the parent exits on it
     if (detached) detached->failed(message);
+    notify::send(notify::failed(message, 0));  // systemctl status shows the reason
     return kError;
   }
 
@@ -158,6 +165,7 @@ void pause_for_signals(std::chrono::milliseconds interval) {
 // to close, engine/live_sessions.h) get up to kStopTimeout to end. A connection
 // libmilter accepted that has not reached connect yet is not waited for.
 void finish_sessions(Listener& listener) {
+  notify::send(notify::stopping());
   listener.stop_accepting();
   const std::size_t open = live_sessions().count();
   if (open == 0) {
@@ -190,7 +198,17 @@ void finish_sessions(Listener& listener) {
 // gives a signal sent to the process to the main thread first when it waits for it)
 // and stops without telling libmilter: it closes the listening socket under
 // libmilter's feet, waits for the sessions, and exits.
-int serve(Listener& listener) {
+int serve(Listener* listener, PolicyServer* policy_service) {
+  if (listener == nullptr) {  // the policy service alone: it only has to be stopped
+    const sigset_t set = stop_set();
+    int sig = 0;
+    while (sigwait(&set, &sig) != 0) {
+    }
+    notify::send(notify::stopping());
+    policy_service->stop();
+    log(Severity::notice, "stopped");
+    return kOk;
+  }
   const pthread_t main_thread = pthread_self();
   std::atomic<int> milter_result{kOk};
   std::thread milter([&] {
@@ -203,7 +221,10 @@ int serve(Listener& listener) {
   while (sigwait(&set, &sig) != 0) {
   }
   if (sig != kMilterReturned) {
-    finish_sessions(listener);
+    // The policy service's requests are answered at once: no new connections, and
+    // the rest closes with the process.
+    if (policy_service != nullptr) policy_service->stop_accepting();
+    finish_sessions(*listener);
     return kOk;
   }
   // libmilter ended by itself (an error, or it got the signal after all).
@@ -248,28 +269,54 @@ int run_daemon(const DaemonOptions& given) {
   }
 
   PolicyStore store(options.config_path, options.foreground);
-  if (smfi_setconn(const_cast<char*>(socket.c_str())) != MI_SUCCESS) {
-    return start.fail("bad socket " + socket);
-  }
-  const smfiDesc filter = make_filter(store);
-  if (smfi_register(filter) != MI_SUCCESS) return start.fail("smfi_register failed");
-  const std::string path = unix_path(socket);
-  if (!path.empty()) {
-    if (auto problem = claim_unix_socket(path)) {
-      return start.fail("cannot listen on " + socket + ": " + *problem);
+  const bool milter_on = socket != policy::kNoSocket;
+  std::optional<Listener> listener;
+  if (milter_on) {
+    if (smfi_setconn(const_cast<char*>(socket.c_str())) != MI_SUCCESS) {
+      return start.fail("bad socket " + socket);
     }
+    const smfiDesc filter = make_filter(store);
+    if (smfi_register(filter) != MI_SUCCESS) return start.fail("smfi_register failed");
+    const std::string path = unix_path(socket);
+    if (!path.empty()) {
+      if (auto problem = claim_unix_socket(path)) {
+        return start.fail("cannot listen on " + socket + ": " + *problem);
+      }
+    }
+    // libmilter would fail silently later in smfi_main: open the socket now and say
+    // why. Not `true` (libmilter would unlink whatever is at a unix path): a stale
+    // socket is gone already, a live one refused above.
+    errno = 0;
+    if (smfi_opensocket(false) != MI_SUCCESS) {
+      return start.fail("cannot listen on " + socket + ": " +
+                        (errno != 0 ? std::string(strerror(errno)) : std::string("bind failed")) +
+                        " (is another process using it?)");
+    }
+    if (!path.empty()) {
+      if (auto err = prepare_unix_socket(path, settings)) return start.fail(*err);
+    }
+    // libmilter's listening socket, found while it is the process's only one.
+    auto found = Listener::find();
+    if (auto* problem = std::get_if<std::string>(&found)) return start.fail(*problem);
+    listener.emplace(std::get<Listener>(std::move(found)));
   }
-  // libmilter would fail silently later in smfi_main: open the socket now and say why.
-  // Not `true` (libmilter would unlink whatever is at a unix path): a stale socket
-  // is gone already, a live one refused above.
-  errno = 0;
-  if (smfi_opensocket(false) != MI_SUCCESS) {
-    return start.fail("cannot listen on " + socket + ": " +
-                      (errno != 0 ? std::string(strerror(errno)) : std::string("bind failed")) +
-                      " (is another process using it?)");
-  }
-  if (!path.empty()) {
-    if (auto err = prepare_unix_socket(path, settings)) return start.fail(*err);
+  // The policy service (Postfix's check_policy_service), beside the milter or alone.
+  std::unique_ptr<PolicyServer> policy_service;
+  const std::string& policy_socket = settings.policy_socket;
+  if (!policy_socket.empty() && policy_socket != policy::kNoSocket) {
+    const auto spec = policy::parse_socket_spec(policy_socket);
+    if (const auto* problem = std::get_if<std::string>(&spec)) {
+      return start.fail("bad policy_socket " + policy_socket + ": " + *problem);
+    }
+    policy_service = std::make_unique<PolicyServer>(
+        [&store] { return store.current(); },
+        [&store](Severity severity, const LogRecord& r) { store.log_decision(severity, r); },
+        [](const std::string& problem) { log(Severity::error, problem); });
+    if (auto problem = policy_service->listen(std::get<policy::SocketSpec>(spec),
+                                              settings.socket_mode, settings.group)) {
+      return start.fail("cannot listen on " + policy_socket + ": " + *problem +
+                        " (is another process using it?)");
+    }
   }
   if (!options.foreground) {
     auto detached = Detached::start();  // the parent exits in there, once we report
@@ -286,14 +333,25 @@ int run_daemon(const DaemonOptions& given) {
   const std::string summary = p.summary();
   if (!store.install(loaded.policy, error)) return start.fail(error);
 
-  auto listener = Listener::find();
-  if (auto* problem = std::get_if<std::string>(&listener)) return start.fail(*problem);
+  if (policy_service) policy_service->start();
 
   ReloadThread reloader(store);
+  // After the privileges are dropped: the file belongs to [milter] user.
+  PeriodicMetricsFile metrics_file(
+      [&store] {
+        const auto& m = store.current()->milter();
+        return PeriodicMetricsFile::Settings{m.metrics_file,
+                                             std::chrono::seconds(m.metrics_interval)};
+      },
+      [](const std::string& problem) { log(Severity::error, problem); });
+  std::string where;
+  if (milter_on) where = socket + (policy_service ? " (milter)" : "");
+  if (policy_service) where += (where.empty() ? "" : " and ") + policy_socket + " (policy service)";
   log(Severity::notice,
-      "started: listening on " + socket + ", " + options.config_path + ": " + summary);
+      "started: listening on " + where + ", " + options.config_path + ": " + summary);
   if (start.detached) start.detached->ready();
-  const int result = serve(std::get<Listener>(listener));
+  notify::send(notify::ready(where, summary));
+  const int result = serve(listener ? &*listener : nullptr, policy_service.get());
   if (start.pid_file) start.pid_file->remove();
   // libmilter's threads are still there, one perhaps in a callback using `store`
   // (a session cut short; ThreadSanitizer saw Accounting::write race with

@@ -76,6 +76,18 @@ std::optional<Address> Address::parse(std::string_view text) {
   return std::nullopt;
 }
 
+std::optional<Address> Address::from_macro(std::string_view text) {
+  constexpr std::string_view kSendmailV6 = "IPv6:";
+  if (text.starts_with(kSendmailV6)) {
+    text.remove_prefix(kSendmailV6.size());
+    const auto a = parse(text);
+    // The tag promises IPv6: "IPv6:192.0.2.1" is not an address Sendmail writes.
+    if (!a || text.find(':') == std::string_view::npos) return std::nullopt;
+    return a;
+  }
+  return parse(text);
+}
+
 std::optional<Address> Address::from_sockaddr(const struct sockaddr* sa) {
   if (sa == nullptr) return std::nullopt;
   if (sa->sa_family == AF_INET) {

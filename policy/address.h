@@ -24,6 +24,10 @@ struct Address {
   // From a socket address as libmilter hands it over; nullopt for NULL or a
   // family other than AF_INET/AF_INET6 (e.g. a unix socket).
   static std::optional<Address> from_sockaddr(const struct sockaddr* sa);
+  // From an MTA's {client_addr} macro: parse(), after Sendmail's "IPv6:" tag on an
+  // IPv6 address. Anything else ("unknown", a name, garbage) is nullopt: an unknown
+  // client, never a loopback one.
+  static std::optional<Address> from_macro(std::string_view text);
 
   unsigned bit_width() const { return family == Family::v4 ? 32 : 128; }
   std::string to_string() const;

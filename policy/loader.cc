@@ -14,6 +14,7 @@
 #include "policy/ini_source.h"
 #include "policy/networks.h"
 #include "policy/schema.h"
+#include "policy/socket_spec.h"
 
 namespace tlsgate::policy {
 
@@ -255,6 +256,7 @@ class PolicyBuilder {
   Rule make_rule(std::uint32_t chain) const;
   Rule make_partner_rule(std::uint32_t section, const std::vector<ResolvedSetting>& unset);
   ResolvedSetting milter_default(const KeySpec& key) const;
+  int nothing_to_serve() const;
 
   struct ChainNode {
     std::uint32_t section;
@@ -504,7 +506,28 @@ std::shared_ptr<const Policy> PolicyBuilder::build() {
     if (s.scope != Scope::milter) continue;
     for (const auto& [key, setting] : s.settings) key->to_milter(m, setting.value);
   }
+  if (const int line = nothing_to_serve(); line != 0) {
+    error(line, "no front end left: every socket is none (set socket or policy_socket)");
+    return nullptr;
+  }
   return policy;
+}
+
+// The line of the last socket set to none, if no socket key (milter, policy
+// service) names a socket any more, set or by default; else 0.
+int PolicyBuilder::nothing_to_serve() const {
+  const auto milter = std::find_if(sections_.begin(), sections_.end(),
+                                   [](const Section& s) { return s.scope == Scope::milter; });
+  int line = 0;
+  for (const KeySpec* key : all_keys()) {
+    if (key->type != ValueType::socket) continue;
+    const Setting* set = milter == sections_.end() ? nullptr : milter->get(key);
+    const std::string_view text =
+        set != nullptr ? std::string_view(set->value.text) : key->default_value;
+    if (!text.empty() && text != kNoSocket) return 0;
+    if (set != nullptr) line = std::max(line, set->line);
+  }
+  return line;
 }
 
 LoadResult load_policy_text(std::string_view text, const std::string& file,

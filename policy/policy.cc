@@ -66,6 +66,12 @@ std::string Policy::summary() const {
          " netblocks" + partners + "; monitor: " + monitor;
 }
 
+std::vector<std::string> Policy::source_names() const {
+  std::set<std::string> names;
+  for (const Rule& r : rules_) names.insert(r.source);
+  return {names.begin(), names.end()};
+}
+
 std::optional<NetblockOrigin> Policy::matched_netblock(const Address& a) const {
   const NetblockOrigin* best = nullptr;
   for (const NetblockOrigin& n : netblocks_) {

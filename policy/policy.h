@@ -19,7 +19,8 @@ namespace tlsgate::policy {
 // The [milter] section. As for Rule, the schema table gives each field its
 // built-in value (built_in_milter_settings()).
 struct MilterSettings {
-  std::string socket;
+  std::string socket;         // the milter's; "none": no milter
+  std::string policy_socket;  // the policy service's; empty or "none": off
   unsigned socket_mode{};
   std::string user;
   std::string group;
@@ -29,6 +30,8 @@ struct MilterSettings {
   std::string syslog_ident;
   std::string accounting_file;  // absolute, or relative to the working directory; empty: off
   std::string pid_file;         // likewise
+  std::string metrics_file;     // likewise; empty: no metrics written
+  unsigned metrics_interval{};  // seconds between two writes of metrics_file
 };
 
 // A netblock as the file wrote it, kept only for --explain.
@@ -80,6 +83,8 @@ class Policy {
   const MilterSettings& milter() const { return milter_; }
 
   std::size_t source_count() const { return source_count_; }
+  // Every source's name, sorted (the metrics' bounded set of source labels).
+  std::vector<std::string> source_names() const;
   // "5 sources, 7 netblocks; monitor: legacy": the counts and the sources in
   // monitor mode as they are in force (a source's own mode, else the one it
   // inherits, else [milter] mode), "none" or "all" where that says it. With

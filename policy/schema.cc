@@ -53,9 +53,17 @@ constexpr KeySpec kSocket{milter,
                           "socket",
                           ValueType::socket,
                           "inet:8891@127.0.0.1",
-                          "where the MTA connects: inet:PORT@ADDR, inet6:PORT@ADDR or unix:PATH",
+                          "the milter: inet:PORT@ADDR, inet6:PORT@ADDR, unix:PATH, or none",
                           nullptr,
                           &to_milter<&MilterSettings::socket>};
+constexpr KeySpec kPolicySocket{milter,
+                                "policy_socket",
+                                ValueType::socket,
+                                "",
+                                "Postfix's policy service (check_policy_service): inet:PORT@ADDR, "
+                                "inet6:PORT@ADDR or unix:PATH; none: off",
+                                nullptr,
+                                &to_milter<&MilterSettings::policy_socket>};
 constexpr KeySpec kSocketMode{milter,
                               "socket_mode",
                               ValueType::file_mode,
@@ -121,6 +129,21 @@ constexpr KeySpec kPidFile{milter,
                            "file to write the daemon's process id to",
                            nullptr,
                            &to_milter<&MilterSettings::pid_file>};
+constexpr KeySpec kMetricsFile{milter,
+                               "metrics_file",
+                               ValueType::path,
+                               "",
+                               "Prometheus text file the metrics are written to (node_exporter's "
+                               "textfile collector)",
+                               nullptr,
+                               &to_milter<&MilterSettings::metrics_file>};
+constexpr KeySpec kMetricsInterval{milter,
+                                   "metrics_interval",
+                                   ValueType::seconds,
+                                   "15",
+                                   "seconds between two writes of metrics_file",
+                                   nullptr,
+                                   &to_milter<&MilterSettings::metrics_interval>};
 
 // [partner NAME]: the envelope domains its rule applies to.
 constexpr KeySpec kSenderDomains{partner,
@@ -248,8 +271,9 @@ constexpr KeySpec kRuleMode{rules,
                             nullptr,
                             &kMilterMode};
 
-constexpr std::array<const KeySpec*, 26> kKeys{
+constexpr std::array<const KeySpec*, 29> kKeys{
     &kSocket,
+    &kPolicySocket,
     &kSocketMode,
     &kUser,
     &kGroup,
@@ -259,6 +283,8 @@ constexpr std::array<const KeySpec*, 26> kKeys{
     &kSyslogIdent,
     &kAccountingFile,
     &kPidFile,
+    &kMetricsFile,
+    &kMetricsInterval,
     &kSenderDomains,
     &kRecipientDomains,
     &kNetworks,
@@ -332,6 +358,9 @@ Read read_typed(const KeySpec& key, std::string_view v, const ValueReader& reade
     case ValueType::count:
       if (const auto n = parse_unsigned(v); n && v.size() <= 9) return Typed(*n);
       return quoted + " is not a whole number";
+    case ValueType::seconds:
+      if (const auto n = parse_unsigned(v); n && *n > 0 && v.size() <= 9) return Typed(*n);
+      return quoted + " is not a whole number of seconds, at least 1";
     case ValueType::file_mode:
       if (const auto n = parse_unsigned(v, 8); n && *n <= 0777) return Typed(*n);
       return quoted + " is not an octal file mode such as 0660";
@@ -357,6 +386,7 @@ Read read_typed(const KeySpec& key, std::string_view v, const ValueReader& reade
       }
       return quoted + " is not a syslog facility (mail, daemon, user, auth, local0-local7)";
     case ValueType::socket: {
+      if (v == kNoSocket) return Typed();
       const auto parsed = parse_socket_spec(v);
       if (const auto* err = std::get_if<std::string>(&parsed)) return quoted + ": " + *err;
       return Typed();

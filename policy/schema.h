@@ -37,6 +37,7 @@ constexpr Scopes operator|(Scope a, Scope b) { return Scopes(a) | b; }
 enum class ValueType {
   boolean,        // yes/no, true/false, on/off, 1/0
   count,          // a non-negative decimal integer
+  seconds,        // a positive decimal integer
   cidr_list,      // CIDRs separated by commas and/or spaces
   networks_file,  // a file of CIDRs, one a line
   path,           // a file name (relative: to the config file's directory)

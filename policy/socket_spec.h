@@ -18,6 +18,10 @@ struct SocketSpec {
   bool bracketed = false;  // "@[ADDR]": libmilter takes it as a numeric address only
 };
 
+// A socket setting that turns that front end off ([milter] socket = none: the
+// policy service alone).
+inline constexpr std::string_view kNoSocket = "none";
+
 // The longest unix socket path libmilter takes (its sun_path holds the NUL too).
 inline constexpr std::size_t kMaxUnixSocketPath = 107;
 

@@ -153,6 +153,7 @@ struct Stats {
   long errors = 0;
   long sessions = 0;
   long refused = 0;  // sessions the milter rejected or tempfailed (with --allow-reject)
+  long replies = 0;  // packets the milter sent, the negotiation reply included: counted
 };
 
 bool allow_reject = false;
@@ -180,6 +181,7 @@ bool run_session(const Target& t, long serial, Stats& st, Hold* hold) {
     ++st.errors;
     return false;
   }
+  ++st.replies;
   const uint32_t proto = be32(d, 8);
   bool ok = true;
   bool refused = false;  // a reject or tempfail reply: the MTA would end the transaction
@@ -190,6 +192,7 @@ bool run_session(const Target& t, long serial, Stats& st, Hold* hold) {
     if (proto & no_reply) return;
     std::string r;
     char rc = conn.recv(r);
+    ++st.replies;
     const auto t1 = Clock::now();
     if (stage < kStages)
       st.ns[stage].push_back(static_cast<uint32_t>(
@@ -237,7 +240,11 @@ bool run_session(const Target& t, long serial, Stats& st, Hold* hold) {
                                 {"{auth_type}", c.auth},
                                 {"{auth_authen}", *c.auth ? "alice" : ""},
                                 {"{mail_addr}", "sender@example.test"},
-                                {"{i}", qid.c_str()}}));
+                                {"{i}", qid.c_str()},
+                                // as Postfix sends them where the milter asks at MAIL
+                                // (it does when it left CONNECT out)
+                                {"{client_addr}", c.addr},
+                                {"v", "Postfix 3.7"}}));
     step(kMail, 'M', z("<sender@example.test>") + z("SIZE=100"), kNrMail);
   }
   if (!(proto & kNoRcpt) && !refused) {
@@ -357,9 +364,14 @@ int main(int argc, char** argv) {
     all.errors += s.errors;
     all.sessions += s.sessions;
     all.refused += s.refused;
+    all.replies += s.replies;
   }
-  printf("result: sessions=%ld errors=%ld refused=%ld wall_s=%.3f sessions_per_s=%.0f",
-         all.sessions, all.errors, all.refused, wall, static_cast<double>(all.sessions) / wall);
+  printf(
+      "result: sessions=%ld errors=%ld refused=%ld wall_s=%.3f sessions_per_s=%.0f "
+      "replies_per_session=%.2f",
+      all.sessions, all.errors, all.refused, wall, static_cast<double>(all.sessions) / wall,
+      all.sessions > 0 ? static_cast<double>(all.replies) / static_cast<double>(all.sessions)
+                       : 0.0);
   for (int k = 0; k < kStages; ++k)
     printf(" %s_p50_us=%.1f %s_p99_us=%.1f", kStageNames[k], pct(all.ns[k], 0.5), kStageNames[k],
            pct(all.ns[k], 0.99));

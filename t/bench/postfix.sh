@@ -6,8 +6,12 @@
 # session), in interleaved rounds A B C D E A B C D E ...:
 #   none      no milter
 #   noop      build/noop_milter (every callback SMFIS_CONTINUE): the floor any milter pays
+#   before    (only with BEFORE=PATH, a tlsgate binary built from an older commit) that
+#             tlsgate as the milter, the example policy: the milter before a change
 #   tlsgate   tlsgate with etc/tlsgate.ini (the client, 127.0.0.1, falls to [source default])
 #   tg100k    tlsgate with gen_networks' 100,000 netblocks plus [source local] 127.0.0.0/8
+#   policy    no milter; tlsgate's policy service (socket = none, policy_socket) with
+#             etc/tlsgate.ini, asked at RCPT and at END-OF-DATA as the README says
 #   postfwd   no milter; postfwd (Debian) as check_policy_service with the example's rules,
 #             its request cache on (its default)
 #   postfwd-nc the same with its request cache off (-c 0): smtp-source sends the same
@@ -17,15 +21,16 @@
 # Messages/s = messages counted at the sink / (time from smtp-source's start until the
 # sink has them all: the queue drained). Milter CPU per message = utime + stime of the
 # milter process (/proc/PID/stat) over the round / messages. Medians over the rounds.
-# Then one more tlsgate round under `perf record -a` (if perf works): where the CPU goes.
+# Then one more round of each variant but tg100k and postfwd (cache on) under
+# `perf record -a` (if perf works): where the CPU goes, by command.
 # The milters log through /dev/log to a private rsyslog, tlsgate with stderr on
 # /dev/null, as under its systemd unit.
 #   t/bench/postfix.sh           5 rounds of 2,000 messages, 20 sessions in parallel
 #   t/bench/postfix.sh --smoke   1 round of 30 messages, no perf (make check)
-# Checks that every message reached the sink in every round. Ports: SMTP 10040 and
-# 10040 10042-10044 10046 10047 (smtpd) and 10041 (sink), milters 18913-18915, postfwd
-# 18916 and 18917,
-# all on 127.0.0.1.
+# Checks that every message reached the sink in every round and that every
+# tlsgate logged every message accepted. Ports: 10040 10042-10049 (smtpd) and 10041
+# (sink), milters 18913-18915 and 18919, postfwd 18916 and 18917, tlsgate's policy
+# service 18918, all on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -37,7 +42,12 @@ else
     smoke= rounds=5 msgs=2000 par=20
 fi
 rounds=${ROUNDS:-$rounds} msgs=${MSGS:-$msgs} par=${PAR:-$par}  # overrides, for trying things
-variants=(none noop tlsgate tg100k postfwd postfwd-nc)
+variants=(none noop tlsgate tg100k policy postfwd postfwd-nc)
+before=${BEFORE:-}
+if [[ -n $before ]]; then
+    [[ -x $before ]] || { echo "postfix.sh: BEFORE=$before is not an executable" >&2; exit 1; }
+    variants=(none noop before tlsgate tg100k policy postfwd postfwd-nc)
+fi
 for tool in tlsgate noop_milter gen_networks; do
     [[ -x $build/$tool ]] || { echo "postfix.sh: $build/$tool missing: run make first" >&2; exit 1; }
 done
@@ -74,15 +84,23 @@ spawn() {  # spawn LOG CMD...: background, sets spawned
 
 [[ -e $pf/queue/pid/master.pid ]] && { postfix -c "$pf" stop >/dev/null 2>&1 || true; }
 rm -rf "$out"
-mkdir -p "$pf/queue" "$pf/data" "$out/tlsgate" "$out/tg100k"
+mkdir -p "$pf/queue" "$pf/data" "$out/tlsgate" "$out/tg100k" "$out/policy" "$out/before"
 chown postfix: "$pf/data"  # master.lock; the queue directories are made by postfix check
 echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start" >&2
 
 # The milters and the policy server.
 sed -e "s|^accounting_file = .*|accounting_file = $out/tlsgate/accounting.csv|" \
     -e "s|^pid_file = .*|pid_file = $out/tlsgate/tlsgate.pid|" \
+    -e "s|^metrics_file = .*|metrics_file = $out/tlsgate/tlsgate.prom|" \
     -e '/^user = /d' -e '/^group = /d' etc/tlsgate.ini >"$out/tlsgate/tlsgate.ini"
 cp etc/legacy-networks.txt "$out/tlsgate/"
+# The policy service and the older milter: the same file, their own pid file and CSV.
+for d in policy before; do
+    sed -e "s|$out/tlsgate/|$out/$d/|" "$out/tlsgate/tlsgate.ini" >"$out/$d/tlsgate.ini"
+    cp etc/legacy-networks.txt "$out/$d/"
+done
+sed -i -e 's|^socket = .*|socket = none\npolicy_socket = inet:18918@127.0.0.1|' "$out/policy/tlsgate.ini"
+grep -q '^policy_socket = inet:18918@127.0.0.1$' "$out/policy/tlsgate.ini"
 big=$build/bench/100000
 if [[ -n $smoke ]]; then big=$build/bench/300; fi
 bign=$(basename "$big")
@@ -105,6 +123,12 @@ spawn_logged /dev/null "$build/tlsgate" -f -c "$out/tlsgate/tlsgate.ini" -p inet
 mpid[tlsgate]=$spawned
 spawn_logged /dev/null "$build/tlsgate" -f -c "$out/tg100k/tlsgate.ini" -p inet:18915@127.0.0.1
 mpid[tg100k]=$spawned
+spawn_logged /dev/null "$build/tlsgate" -f -c "$out/policy/tlsgate.ini"
+mpid[policy]=$spawned
+if [[ -n $before ]]; then
+    spawn_logged /dev/null "$before" -f -c "$out/before/tlsgate.ini" -p inet:18919@127.0.0.1
+    mpid[before]=$spawned
+fi
 
 # postfwd: the example configuration's rules as a policy service (checked at RCPT).
 cat >"$out/postfwd.cf" <<'EOF'
@@ -130,7 +154,7 @@ run "${postfwd[@]}" -u nobody -g nogroup --nodns --norulelog >"$out/postfwd.log"
 postfwd_nc=(postfwd -f "$out/postfwd.cf" -i 127.0.0.1 -p 18917 --pidfile "$out/postfwd-nc.pid"
     --cache_proto unix --cache_port /var/tmp/tlsgate-bench-postfwd-nc-cache.socket)
 run "${postfwd_nc[@]}" -c 0 -u nobody -g nogroup --nodns --norulelog >"$out/postfwd-nc.log" 2>&1
-for port in 18913 18914 18915 18916 18917; do wait_listen "$port"; done
+for port in 18913 18914 18915 18916 18917 18918 ${before:+18919}; do wait_listen "$port"; done
 
 # The sink.
 spawn "$out/sink.out" smtp-sink -c -u nobody 127.0.0.1:10041 1000
@@ -178,6 +202,8 @@ cat >"$pf/master.cf" <<'EOF'
 127.0.0.1:10044 inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:18915
 127.0.0.1:10046 inet n - n - - smtpd -o smtpd_recipient_restrictions=check_policy_service,inet:127.0.0.1:18916
 127.0.0.1:10047 inet n - n - - smtpd -o smtpd_recipient_restrictions=check_policy_service,inet:127.0.0.1:18917
+127.0.0.1:10048 inet n - n - - smtpd -o smtpd_recipient_restrictions=check_policy_service,inet:127.0.0.1:18918 -o smtpd_end_of_data_restrictions=check_policy_service,inet:127.0.0.1:18918
+127.0.0.1:10049 inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:18919
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
@@ -202,7 +228,8 @@ EOF
 # an error, ~3 s: not in the smoke run.
 [[ -n $smoke ]] || run postfix -c "$pf" check
 run postfix -c "$pf" start 2>&1 | sed 's/^/  /' >&2
-declare -A smtp_port=([none]=10040 [noop]=10042 [tlsgate]=10043 [tg100k]=10044 [postfwd]=10046 [postfwd-nc]=10047)
+declare -A smtp_port=([none]=10040 [noop]=10042 [tlsgate]=10043 [tg100k]=10044 [postfwd]=10046
+    [postfwd-nc]=10047 [policy]=10048 [before]=10049)
 for v in "${variants[@]}"; do wait_listen "${smtp_port[$v]}"; done
 
 declare -A rate cpu
@@ -247,7 +274,8 @@ done
 # message in syslog (rsyslog writes asynchronously: wait for it).
 accepts_of() { grep -c "tlsgate\[$1\]: .*action=accept" "$TG_SYSLOG_FILE" || true; }
 accepts_logged() { (($(accepts_of "$1") >= $2)); } # accepts_logged PID MIN
-for v in tlsgate tg100k; do
+for v in "${variants[@]}"; do
+    [[ $v == @(tlsgate|tg100k|policy|before) ]] || continue
     if ! tg_wait_for 20 "$v's accept lines" accepts_logged "${mpid[$v]}" $((rounds * msgs)); then
         echo "postfix.sh: $v logged $(accepts_of "${mpid[$v]}") accepted messages," \
             "expected $((rounds * msgs))" >&2
@@ -255,26 +283,29 @@ for v in tlsgate tg100k; do
     fi
 done
 
-# Where the time goes: one more tlsgate round with the whole system sampled.
-profile=
+# Where the time goes: one more round of each variant with the whole system sampled.
+profiled=()
+declare -A profile tg_dso tg_sym
 if [[ -z $smoke ]] && perf record -o /dev/null -a true >/dev/null 2>&1; then
-    echo "\$ perf record -a -g -o $out/perf.data -- (one more tlsgate round); perf report --sort comm" >&2
-    perf record -q -a -g -o "$out/perf.data" -- sleep 3600 >/dev/null 2>&1 &
-    perf_pid=$!
-    sleep 1
-    one_round tlsgate
-    kill -INT "$perf_pid"
-    wait "$perf_pid" 2>/dev/null || true
-    # Reports go to files first: head closing a pipe from perf report would kill it
-    # with SIGPIPE, which pipefail turns into the script's exit.
-    perf_by() { perf report -i "$out/perf.data" --no-children --sort "$1" --stdio -g none \
-        >"$out/perf-$1.txt" 2>/dev/null || true; }
-    perf_by comm
-    perf_by comm,dso
-    perf_by comm,dso,sym
-    profile=$(grep -v '^#' "$out/perf-comm.txt" | grep '%' | head -12 || true)
-    tg_dso=$(grep -E '%  tlsgate ' "$out/perf-comm,dso.txt" | head -6 || true)
-    tg_sym=$(grep -E '%  tlsgate ' "$out/perf-comm,dso,sym.txt" | head -12 || true)
+    for v in "${variants[@]}"; do
+        [[ $v == @(tg100k|postfwd) ]] && continue
+        echo "\$ perf record -a -g -o $out/perf-$v.data -- (one more $v round); perf report --sort comm" >&2
+        perf record -q -a -g -o "$out/perf-$v.data" -- sleep 3600 >/dev/null 2>&1 &
+        perf_pid=$!
+        sleep 1
+        one_round "$v"
+        kill -INT "$perf_pid"
+        wait "$perf_pid" 2>/dev/null || true
+        # Reports go to files first: head closing a pipe from perf report would kill it
+        # with SIGPIPE, which pipefail turns into the script's exit.
+        perf_by() { perf report -i "$out/perf-$v.data" --no-children --sort "$1" --stdio -g none \
+            >"$out/perf-$v-$1.txt" 2>/dev/null || true; }
+        perf_by comm
+        perf_by comm,dso,sym
+        profile[$v]=$(grep -v '^#' "$out/perf-$v-comm.txt" | grep '%' | head -8 || true)
+        tg_sym[$v]=$(grep -E '%  tlsgate ' "$out/perf-$v-comm,dso,sym.txt" | head -8 || true)
+        profiled+=("$v")
+    done
 fi
 echo "# load average $(cut -d' ' -f1-3 /proc/loadavg) at the end" >&2
 
@@ -286,9 +317,10 @@ echo "| variant | messages/s | ÷ no-op milter | milter CPU µs/message | ÷ no-
 echo "|---|---|---|---|---|---|"
 base=$(med "${rate[noop]}")
 basecpu=$(med "${cpu[noop]}")
-declare -A label=([none]="(a) no milter" [noop]="(b) no-op milter" [tlsgate]="(c) tlsgate, example policy"
-    [tg100k]="(d) tlsgate, $bign netblocks" [postfwd]="postfwd policy service, no milter"
-    [postfwd-nc]="postfwd, request cache off")
+declare -A label=([none]="(a) no milter" [noop]="(b) no-op milter" [tlsgate]="(c) tlsgate milter, example policy"
+    [tg100k]="(d) tlsgate milter, $bign netblocks" [policy]="(e) tlsgate policy service, example policy"
+    [postfwd]="postfwd policy service, no milter" [postfwd-nc]="postfwd, request cache off"
+    [before]="tlsgate milter before ($before)")
 for v in "${variants[@]}"; do
     m=$(med "${rate[$v]}")
     c=-
@@ -315,31 +347,32 @@ ratio() { awk -v a="$(med "$1")" -v b="$(med "$2")" 'BEGIN { if (b > 0) printf "
 echo
 echo "| target | measured | met |"
 echo "|---|---|---|"
+target "(e) ÷ (a) messages/s ≥ 0.90" "$(ratio "${rate[policy]}" "${rate[none]}")" ">=" 0.90
+target "(e) ÷ (b) messages/s ≥ 1.20" "$(ratio "${rate[policy]}" "${rate[noop]}")" ">=" 1.20
+target "(e) ÷ Postfix+postfwd (cache off) messages/s ≥ 1.10" "$(ratio "${rate[policy]}" "${rate[postfwd-nc]}")" ">=" 1.10
+target "(e) CPU/message ≤ 0.30 × (b)" "$(ratio "${cpu[policy]}" "${cpu[noop]}")" "<=" 0.30
 target "(c) ÷ (b) messages/s ≥ 0.95" "$(ratio "${rate[tlsgate]}" "${rate[noop]}")" ">=" 0.95
+target "(c) milter CPU/message ≤ 0.90 × (b)" "$(ratio "${cpu[tlsgate]}" "${cpu[noop]}")" "<=" 0.90
 target "(d) ÷ (b) messages/s ≥ 0.95" "$(ratio "${rate[tg100k]}" "${rate[noop]}")" ">=" 0.95
-target "(c) milter CPU/message ≤ 1.1 × (b)" "$(ratio "${cpu[tlsgate]}" "${cpu[noop]}")" "<=" 1.1
-target "(d) milter CPU/message ≤ 1.1 × (b)" "$(ratio "${cpu[tg100k]}" "${cpu[noop]}")" "<=" 1.1
-for pv in postfwd postfwd-nc; do
-    cache=on
-    [[ $pv == postfwd-nc ]] && cache=off
-    target "(c) ÷ Postfix+postfwd (cache $cache) messages/s ≥ 1.5" "$(ratio "${rate[tlsgate]}" "${rate[$pv]}")" ">=" 1.5
-    target "(d) ÷ Postfix+postfwd (cache $cache) messages/s ≥ 1.5" "$(ratio "${rate[tg100k]}" "${rate[$pv]}")" ">=" 1.5
-    target "(b) ÷ Postfix+postfwd (cache $cache): any milter (the floor)" "$(ratio "${rate[noop]}" "${rate[$pv]}")" ">=" 1.5
-    target "(a) ÷ Postfix+postfwd (cache $cache): Postfix alone (the ceiling)" "$(ratio "${rate[none]}" "${rate[$pv]}")" ">=" 1.5
-done
-if [[ -n $profile ]]; then
+target "(d) milter CPU/message ≤ 0.90 × (b)" "$(ratio "${cpu[tg100k]}" "${cpu[noop]}")" "<=" 0.90
+if [[ -n $before ]]; then
     echo
-    echo "perf, whole system during one more tlsgate round (share of samples by command):"
-    echo
-    echo '```'
-    echo "$profile"
-    echo '```'
-    echo
-    echo "tlsgate's samples by library, then by function (shares of all samples):"
-    echo
-    echo '```'
-    echo "$tg_dso"
-    echo
-    echo "$tg_sym"
-    echo '```'
+    printf 'tlsgate milter after ÷ before: messages/s %s, CPU/message %s\n' \
+        "$(ratio "${rate[tlsgate]}" "${rate[before]}")" "$(ratio "${cpu[tlsgate]}" "${cpu[before]}")"
 fi
+for v in "${profiled[@]}"; do
+    echo
+    echo "perf, whole system during one more round of ${label[$v]} (share of samples by command):"
+    echo
+    echo '```'
+    echo "${profile[$v]}"
+    echo '```'
+    if [[ -n ${tg_sym[$v]} ]]; then
+        echo
+        echo "tlsgate's samples by library and function (shares of all samples):"
+        echo
+        echo '```'
+        echo "${tg_sym[$v]}"
+        echo '```'
+    fi
+done

@@ -33,6 +33,11 @@ and is checked by its kind:
                bits, AUTH, certificate, queue id) against tlsgate running
                etc/tlsgate.ini, and tlsgate's own line must be the sample.
   synopsis     every option it names is in `tlsgate -h`.
+  promql       one PromQL expression ("#" lines are comments): every tlsgate_* name
+               in it is a family engine/metrics.cc writes, every label it matches or
+               groups by is one of its labels; with promtool installed (Debian's
+               prometheus; make check-deb runs it on the installed README) it must
+               parse.
   skip REASON  not checked (say why).
 
 A block without a marker fails the test, so that no new snippet goes untested.
@@ -62,7 +67,8 @@ sys.path.insert(0, os.path.join(ROOT, "t", "integration", "lib"))
 from milter_driver import Milter, run_session  # noqa: E402
 
 DOCS = ["README.md", "contrib/man/tlsgate.8", "contrib/man/tlsgate.ini.5"]
-KINDS = {"commands", "main.cf", "sendmail.mc", "ini", "log", "demo", "synopsis", "skip"}
+KINDS = {"commands", "main.cf", "sendmail.mc", "ini", "log", "demo", "synopsis", "promql",
+         "skip"}
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--update", action="store_true")
@@ -325,6 +331,39 @@ def check_synopsis(block):
           not missing, f"not in -h: {missing}")
 
 
+# ---- promql ----------------------------------------------------------------------------
+def metric_names_and_labels():
+    text = open(os.path.join(ROOT, "engine", "metrics.cc")).read()
+    families = set(re.findall(r'family\(out, "(tlsgate_[a-z_]+)"', text))
+    labels = set(re.findall(r'\{"([a-z_]+)", ', text))
+    return families, labels
+
+
+def check_promql(block):
+    expr = "\n".join(l for l in block.lines if not l.lstrip().startswith("#")).strip()
+    families, labels = metric_names_and_labels()
+    names = set(re.findall(r"\btlsgate_[a-z_]+\b", expr))
+    check(f"{block.where}: names tlsgate metrics, each one tlsgate writes",
+          names and names <= families, f"unknown: {sorted(names - families)}")
+    used = set(re.findall(r'\b([a-z_]+)\s*(?:=~|!~|!=|=)\s*"', expr))
+    for group in re.findall(r"\b(?:by|without)\s*\(([^)]*)\)", expr):
+        used |= {g.strip() for g in group.split(",") if g.strip()}
+    check(f"{block.where}: its labels are tlsgate's ({', '.join(sorted(used))})",
+          used <= labels, f"unknown labels: {sorted(used - labels)}")
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        not_run.append(f"{block.where}: promtool check rules (no promtool here)")
+        return
+    with tempfile.TemporaryDirectory() as d:
+        rules = os.path.join(d, "rules.yml")
+        with open(rules, "w") as f:
+            f.write("groups:\n  - name: docs\n    rules:\n      - record: docs:example\n"
+                    "        expr: |\n" + "".join(f"          {l}\n" for l in expr.split("\n")))
+        p = subprocess.run([promtool, "check", "rules", rules], capture_output=True, text=True)
+        check(f"{block.where}: promtool check rules parses it", p.returncode == 0,
+              p.stdout + p.stderr)
+
+
 # ---- log lines --------------------------------------------------------------------------
 class LogLab:
     """tlsgate with etc/tlsgate.ini on a private port, its lines on stderr."""
@@ -336,6 +375,7 @@ class LogLab:
         ini = re.sub(r"(?m)^(user|group|pid_file) = .*\n", "", ini)
         ini = re.sub(r"(?m)^accounting_file = .*$",
                      f"accounting_file = {self.dir}/accounting.csv", ini)
+        ini = re.sub(r"(?m)^metrics_file = .*$", f"metrics_file = {self.dir}/tlsgate.prom", ini)
         with open(os.path.join(self.dir, "tlsgate.ini"), "w") as f:
             f.write(ini)
         s = socket.socket()
@@ -443,7 +483,7 @@ def main():
     blocks = [b for doc in DOCS for b in blocks_of(doc)]
     handlers = {"commands": check_commands, "main.cf": check_main_cf,
                 "sendmail.mc": check_sendmail_mc, "ini": check_ini, "log": check_log,
-                "demo": check_log, "synopsis": check_synopsis}
+                "demo": check_log, "synopsis": check_synopsis, "promql": check_promql}
     try:
         for b in blocks:
             if b.kind == "skip":

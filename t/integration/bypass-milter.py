@@ -23,6 +23,7 @@ Checks, each printed "ok"/"FAIL":
 """
 
 import argparse
+import itertools
 import csv
 import os
 import re
@@ -30,7 +31,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from milter_driver import Milter, MilterError, run_session  # noqa: E402
+from milter_driver import (OFFERED_PROTOCOL, SMFIP_NOCONNECT, SMFIP_NORCPT,  # noqa: E402
+                           Milter, MilterError, run_session)
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--socket", required=True)
@@ -58,7 +60,7 @@ def check(desc, ok, detail=""):
 # --- tlsgate's syslog lines ---------------------------------------------------------
 LINE_RE = re.compile(rb"^\S+ (\w+)\.(\w+) tlsgate\[" + a.pid.encode() + rb"\]: (.*)$")
 DAEMON_PREFIXES = (b"started: ", b"reloaded ", b"config error: ", b"reload failed: ",
-                   b"stopped", b"internal error", b"the MTA cannot", b"mta: ", b"accounting_file ")
+                   b"stopped", b"internal error", b"the MTA ", b"mta: ", b"accounting_file ")
 DECISION_KEYS = ["action", "reason", "client", "source", "tls", "cipher", "bits", "auth",
                  "auth_user", "cert", "cert_issuer", "reply", "credentials_exposed"]
 
@@ -148,9 +150,9 @@ def wait_decisions(n_before, want=1, timeout=10.0):
         time.sleep(0.003)
 
 
-def session(family="4", addr="127.0.0.1", macros=None, **kw):
+def session(family="4", addr="127.0.0.1", macros=None, protocol=None, **kw):
     m = Milter(a.socket, timeout=5)
-    m.negotiate()
+    m.negotiate(protocol=OFFERED_PROTOCOL if protocol is None else protocol)
     try:
         res = run_session(m, family, addr, macros=macros, **kw)
     finally:
@@ -192,11 +194,14 @@ POSTFIX = {"v": "Postfix 3.7.11", "{daemon_name}": "mx.example.test"}
 
 
 def macros_for(connect=None, tls=None, auth=None, qid=None):
+    # Like Postfix, the connection's macros (v, {daemon_name}) at every stage that asks
+    # for them: with CONNECT left out, tlsgate asks for v at HELO and MAIL.
+    conn = {**POSTFIX, **(connect or {})}
     tls = tls or {}
-    mail = {**tls, **(auth or {})}
+    mail = {**conn, **tls, **(auth or {})}
     if qid:
         mail["{i}"] = qid
-    return {"connect": {**POSTFIX, **(connect or {})}, "helo": dict(tls), "mail": mail,
+    return {"connect": conn, "helo": {**conn, **tls}, "mail": mail,
             "rcpt": dict(mail), "eom": {"{i}": qid} if qid else {}}
 
 
@@ -211,11 +216,14 @@ def next_qid():
 
 # --- 1. IPv4-mapped IPv6 -------------------------------------------------------------
 print("== IPv4-mapped IPv6 clients get the IPv4 rule")
-for spelling in ("::ffff:127.0.0.2", "::FFFF:127.0.0.2", "::ffff:7f00:2",
-                 "0:0:0:0:0:ffff:127.0.0.2", "IPv6:::ffff:127.0.0.2"):
+NO_NOCONNECT = OFFERED_PROTOCOL & ~SMFIP_NOCONNECT
+for spelling, protocol in itertools.product(
+        ("::ffff:127.0.0.2", "::FFFF:127.0.0.2", "::ffff:7f00:2", "0:0:0:0:0:ffff:127.0.0.2",
+         "IPv6:::ffff:127.0.0.2"), (NO_NOCONNECT, OFFERED_PROTOCOL)):
     n = len(decisions())
     res = session("6", spelling, macros_for(auth={"{auth_type}": "PLAIN",
-                                                  "{auth_authen}": "alice"}))
+                                                  "{auth_authen}": "alice"}), protocol=protocol)
+    spelling += " (CONNECT)" if protocol == NO_NOCONNECT else " ({client_addr})"
     check(f"{spelling}: plaintext AUTH PLAIN refused at MAIL like 127.0.0.2 ({outcome(res)})",
           outcome(res).startswith("mail: replycode 530 5.7.10"))
     one_decision(f"{spelling}: logged client=127.0.0.2 source=mapped reason=plaintext_auth", n,
@@ -236,11 +244,16 @@ one_decision("::127.0.0.2: logged as IPv6, source=default", n, "reject", "::127.
 
 # --- 2. unknown address family ---------------------------------------------------------
 print("== unknown address family: [source default], never a loopback rule")
-for fam, addr, what in (("U", "", "unknown family ('U', no address)"),
-                        ("L", "/var/spool/postfix/public/cleanup", "unix socket ('L')"),
-                        ("L", "127.0.0.9", "unix socket named like a loopback address")):
+# Each twice: over CONNECT (an MTA that does not let tlsgate leave it out) and
+# with CONNECT left out (the client then as {client_addr}: none for these).
+for (fam, addr, what), protocol in itertools.product(
+        (("U", "", "unknown family ('U', no address)"),
+         ("L", "/var/spool/postfix/public/cleanup", "unix socket ('L')"),
+         ("L", "127.0.0.9", "unix socket named like a loopback address")),
+        (NO_NOCONNECT, OFFERED_PROTOCOL)):
+    what += " over CONNECT" if protocol == NO_NOCONNECT else ", CONNECT left out"
     n = len(decisions())
-    res = session(fam, addr, macros_for())
+    res = session(fam, addr, macros_for(), protocol=protocol)
     check(f"{what}, plaintext: 530 5.7.0 of [source default] ({outcome(res)})",
           outcome(res).startswith("mail: replycode 530 5.7.0"))
     one_decision(f"{what}: logged client=unknown source=default", n, "reject", "unknown",
@@ -323,9 +336,11 @@ one_decision("... logged auth=none, and the password that crossed: credentials_e
              {"auth": "none", "credentials_exposed": "yes", "tls": "TLSv1.3"})
 
 # RCPT after a refused RCPT with the same facts: refused again; the message is
-# logged if it goes on to the end.
+# logged if it goes on to the end. tlsgate leaves RCPT out where the MTA lets it:
+# an MTA that does not (an older one) sends it, and tlsgate serves it.
+NO_NORCPT = OFFERED_PROTOCOL & ~SMFIP_NORCPT
 m = Milter(a.socket, timeout=5)
-m.negotiate()
+m.negotiate(protocol=NO_NORCPT)
 n = len(decisions())
 m.connect("h", "4", "127.0.0.20", macros=POSTFIX)
 m.helo("h", macros=TLS13)
@@ -456,10 +471,35 @@ check(f"{sessions} hostile sessions: each exactly one syslog line, under 8 KiB, 
       not line_fail, "\n".join(line_fail))
 check("tlsgate still running after the hostile values", os.path.exists(f"/proc/{a.pid}"))
 
+# --- 4b. hostile {client_addr} ---------------------------------------------------------
+print("== hostile {client_addr} (where CONNECT is left out, tlsgate learns the client there)")
+client_fail = []
+for vname, value in HOSTILE.items():
+    n = len(decisions())
+    m = Milter(a.socket, timeout=5)
+    m.negotiate()
+    try:
+        m.connect("h", "4", "127.0.0.9", macros=POSTFIX)  # skipped where negotiated away
+        m.helo("h")
+        r = m.mail("<a@example.net>", macros={"{client_addr}": value})
+    finally:
+        m.quit()
+    lines = wait_decisions(n, 1)
+    parsed = parse_decision(lines[0][2]) if len(lines) == 1 else None
+    if m.protocol & 0x1 == 0:  # CONNECT delivered: the address came with it
+        continue
+    # Only an address that parses governs; anything else is an unknown client,
+    # refused by [source default] (plaintext), never the 127.0.0.0/8 rule.
+    if r is None or not r.refused or parsed is None or parsed[1]["client"] != b"unknown" \
+            or parsed[1]["source"] != b"default":
+        client_fail.append(f"{vname}: {r} {lines[:1]!r}")
+check(f"{len(HOSTILE)} hostile {{client_addr}} values: each an unknown client under "
+      f"[source default], refused", not client_fail, "\n".join(client_fail))
+
 # --- 5. the protocol misused -------------------------------------------------------------
 print("== the protocol misused")
 m = Milter(a.socket, timeout=1.5)
-m.negotiate()
+m.negotiate(protocol=NO_NORCPT)
 m.connect("h", "U", "", macros={"v": "Postfix"})
 m.helo("h")
 r = m.mail("<a@example.net>")

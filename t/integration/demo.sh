@@ -38,6 +38,7 @@ in_ns() { ip netns exec "$ns" "$@"; }
 # The example as shipped, except where it writes files and which user it becomes.
 sed -e "s|^accounting_file = .*|accounting_file = $work/accounting.csv|" \
     -e "s|^pid_file = .*|pid_file = $work/tlsgate.pid|" \
+    -e "s|^metrics_file = .*|metrics_file = $work/tlsgate.prom|" \
     -e '/^user = /d' -e '/^group = /d' "$root/etc/tlsgate.ini" >"$work/tlsgate.ini"
 cp "$root/etc/legacy-networks.txt" "$work/"
 

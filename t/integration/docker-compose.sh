@@ -80,7 +80,7 @@ PY
 
 # 2. The tlsgate image (skipped when one from the same files exists).
 tg_build_context_image "$TG_TLSGATE_IMAGE" "$TG_REPO_DIR" "$dockerfile" \
-    .dockerignore Makefile policy milter etc/tlsgate.ini etc/legacy-networks.txt
+    .dockerignore Makefile policy engine milter etc/tlsgate.ini etc/legacy-networks.txt
 
 # 3. The milter container: the example config as shipped plus a source for
 #    loopback clients that requires STARTTLS, mounted the way a user mounts

@@ -4,6 +4,11 @@
 # STARTTLS and Cyrus SASL, clients (swaks, lib/smtp-client.pl) bound to several
 # loopback sources so that each source rule is hit, rsyslog catching tlsgate's
 # lines. Then reloads, the accounting CSV, and a stopped tlsgate (fail closed).
+#   TG_FRONT=milter (default)  Postfix calls tlsgate as its milter: refusals at MAIL
+#   TG_FRONT=policy            Postfix asks tlsgate as its policy service
+#                              (check_policy_service at RCPT and end of data):
+#                              the same table, the same decisions and log lines,
+#                              refusals at RCPT
 set -euo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib/suite.sh"
@@ -12,17 +17,24 @@ set -euo pipefail
 . "$here/lib/cases.sh"
 . "$here/lib/matrix.sh"
 
-suite_begin postfix-e2e
+front=${TG_FRONT:-milter}
+suite_begin "postfix-e2e ($front)"
 suite_at_exit pf_stop
 
 milter_port=${TG_E2E_MILTER_PORT:-18892}
+case $front in
+milter) front_config="socket = inet:$milter_port@127.0.0.1" ;;
+policy) front_config="socket = none
+policy_socket = inet:$milter_port@127.0.0.1" ;;
+*) tg_die "TG_FRONT=$front: milter or policy" ;;
+esac
 # TLSGATE=build-asan/tlsgate runs the matrix against a sanitizer build.
 
 # One source per rule under test, each on its own loopback address.
 write_config() { # write_config FILE [require_starttls of [source open], default no]
     cat >"$1" <<INI
 [milter]
-socket = inet:$milter_port@127.0.0.1
+$front_config
 accounting_file = $work/accounting.csv
 $(matrix_sources "${2:-}")
 INI
@@ -33,7 +45,12 @@ suite_start_tlsgate "$work/tlsgate.ini"
 
 # Postfix asks for client certificates and verifies them against the test CA
 # (it sends {cert_subject}/{cert_issuer} to the milter only for a verified one).
-export SMTP_PORT=${SMTP_PORT:-10025} MILTER=inet:127.0.0.1:$milter_port TLS_ASK_CCERT=yes
+export SMTP_PORT=${SMTP_PORT:-10025} SMTPS_PORT=${SMTPS_PORT:-10028} TLS_ASK_CCERT=yes
+if [[ $front == milter ]]; then
+    export MILTER=inet:127.0.0.1:$milter_port POLICY=
+else
+    export MILTER= POLICY=inet:127.0.0.1:$milter_port
+fi
 pf_start
 case_init "$work/cases"
 
@@ -51,6 +68,7 @@ matrix_rules
 echo "== client certificates (Postfix reports the issuer's and subject's CN)"
 matrix_client_certs "$TG_PF_DIR/tls" ""
 
+matrix_smtps
 matrix_ipv6
 
 echo "== delivery"
@@ -101,7 +119,7 @@ tg_check "back to the first config: reloaded" \
 scenario reload-back-open-plain 127.0.0.2 accept "accept - open none" -- swaks $(from 127.0.0.2)
 case_check_deliveries
 
-echo "== fail closed: tlsgate stopped, milter_default_action = tempfail"
+echo "== fail closed: tlsgate stopped (milter_default_action = tempfail; smtpd_policy_service_default_action = 451 4.3.5)"
 suite_stop_tlsgate
 suite_fail_closed "$TG_PF_DIR/mail"
 

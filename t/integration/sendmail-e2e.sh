@@ -49,7 +49,7 @@ suite_start_tlsgate "$work/tlsgate.ini"
 # differ from postfix-e2e.sh's, so both can run at once. Sendmail asks every
 # client for a certificate (its default) and verifies it against the test CA;
 # {verify} says how that went.
-export SMTP_PORT=${TG_E2E_SMTP_PORT:-10027} MILTER=$sm_milter MILTER_SOCKET_DIR=$work/sock
+export SMTP_PORT=${TG_E2E_SMTP_PORT:-10027} SMTPS_PORT=${TG_E2E_SMTPS_PORT:-10029} MILTER=$sm_milter MILTER_SOCKET_DIR=$work/sock
 sm_start
 case_init "$work/cases"
 # Sendmail's replies and mail directory; its queue id exists at MAIL FROM, so
@@ -110,6 +110,7 @@ CASE_CERT='cert=client\.example\.test cert_issuer="tlsgate test CA"' \
     scenario relay-test-ca-cert-PLAIN 127.0.0.10 accept "accept - relay PLAIN" \
     -- swaks $(from 127.0.0.10) --tls "${test_ca_cert[@]}" --auth PLAIN "${auth[@]}"
 
+matrix_smtps
 matrix_ipv6
 
 echo "== delivery"

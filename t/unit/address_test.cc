@@ -245,5 +245,34 @@ TEST(AddressEquality, FamilyAndBytesBothCount) {
   EXPECT_NE(*Address::parse("192.0.2.1"), *Address::parse("192.0.2.2"));
 }
 
+// {client_addr} as Postfix and Sendmail write it (the milter learns the client from
+// it when CONNECT is not negotiated: issue 18).
+TEST(AddressFromMacro, AsTheMtasWriteIt) {
+  struct Case {
+    std::string text;
+    std::optional<std::string> address;  // nullopt: an unknown client
+  };
+  for (const Case& c : std::vector<Case>{
+           {"192.0.2.10", "192.0.2.10"},
+           {"2001:db8::1", "2001:db8::1"},
+           {"IPv6:2001:db8::1", "2001:db8::1"},  // Sendmail
+           {"IPv6:::ffff:127.0.0.2", "127.0.0.2"},
+           {"::ffff:127.0.0.2", "127.0.0.2"},
+           {"::1", "::1"},
+           {"IPv6:192.0.2.10", std::nullopt},  // the tag promises IPv6
+           {"ipv6:2001:db8::1", std::nullopt},
+           {"unknown", std::nullopt},
+           {"", std::nullopt},
+           {"[192.0.2.10]", std::nullopt},
+           {"localhost", std::nullopt},
+           {"192.0.2.10 ", std::nullopt},
+           {std::string("127.0.0.1\0junk", 14), std::nullopt},
+           {"IPv6:", std::nullopt},
+       }) {
+    const auto a = Address::from_macro(c.text);
+    EXPECT_EQ(a ? std::optional(a->to_string()) : std::nullopt, c.address) << c.text;
+  }
+}
+
 }  // namespace
 }  // namespace tlsgate::policy

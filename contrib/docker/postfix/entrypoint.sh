@@ -7,7 +7,10 @@
 #   SMTP_PORT       port of the smtpd listeners [10025]
 #   SMTP_LISTEN     addresses to listen on ["127.0.0.1 [::1]"]; [::1] is
 #                   dropped when the kernel has no IPv6
+#   SMTPS_PORT      also SMTPS (implicit TLS, RFC 8314) on this port [none]
 #   MILTER          smtpd_milters value, e.g. inet:127.0.0.1:8891 [none]
+#   POLICY          a policy service (check_policy_service) at RCPT and end of data,
+#                   e.g. inet:127.0.0.1:10040 [none]
 #   MILTER_DEFAULT_ACTION  [tempfail]
 #   MAIL_DOMAIN     domain delivered locally to Maildirs [example.test]
 #   MYHOSTNAME      [mx.$MAIL_DOMAIN]
@@ -30,6 +33,8 @@ set -euo pipefail
 SMTP_PORT=${SMTP_PORT:-10025}
 SMTP_LISTEN=${SMTP_LISTEN:-127.0.0.1 [::1]}
 MILTER=${MILTER:-}
+POLICY=${POLICY:-}
+SMTPS_PORT=${SMTPS_PORT:-}
 MILTER_DEFAULT_ACTION=${MILTER_DEFAULT_ACTION:-tempfail}
 MAIL_DOMAIN=${MAIL_DOMAIN:-example.test}
 MYHOSTNAME=${MYHOSTNAME:-mx.$MAIL_DOMAIN}
@@ -139,6 +144,13 @@ postconf -e "${settings[@]}"
 if [[ -s $TLS_DIR/ca.crt ]]; then
     postconf -e "smtpd_tls_CAfile=$TLS_DIR/ca.crt"
 fi
+# As tlsgate's README shows it: first in the recipient restrictions (relaying is
+# smtpd_relay_restrictions' job here), and at the end of data for the queue id.
+# Postfix's smtpd_policy_service_default_action (451 4.3.5) when it does not answer.
+if [[ -n $POLICY ]]; then
+    postconf -e "smtpd_recipient_restrictions=check_policy_service $POLICY" \
+        "smtpd_end_of_data_restrictions=check_policy_service $POLICY"
+fi
 while IFS= read -r line; do
     [[ $line =~ ^[[:space:]]*(#|$) ]] && continue
     postconf -e "$line"
@@ -154,11 +166,14 @@ postconf -MX smtp/inet                 # no port 25 on the host network
 services=()
 for a in "${listen[@]}"; do
     services+=("$a:$SMTP_PORT/inet=$a:$SMTP_PORT inet n - n - - smtpd")
+    # SMTPS: TLS from the first byte, then the same smtpd (milters, SASL) as above.
+    [[ -n $SMTPS_PORT ]] &&
+        services+=("$a:$SMTPS_PORT/inet=$a:$SMTPS_PORT inet n - n - - smtpd -o smtpd_tls_wrappermode=yes")
 done
 postconf -M "${services[@]}"
 # Debian's master.cf has the postlog service that maillog_file needs.
 
 # start-fg runs `postfix-script check-fatal` itself; the full `postfix check`
 # would add most of a second to every start.
-say "listening on ${listen[*]} port $SMTP_PORT, milter=${MILTER:-none}"
+say "listening on ${listen[*]} port $SMTP_PORT${SMTPS_PORT:+ (SMTPS $SMTPS_PORT)}, milter=${MILTER:-none}, policy=${POLICY:-none}"
 exec postfix start-fg

@@ -5,6 +5,7 @@
 #
 # Environment (defaults in brackets):
 #   SMTP_PORT       port of the SMTP listeners [10027]
+#   SMTPS_PORT      also SMTPS (implicit TLS, RFC 8314) on this port [none]
 #   SMTP_LISTEN     addresses to listen on ["127.0.0.1 [::1]"]; [::1] is
 #                   dropped when the kernel has no IPv6
 #   MILTER          the milter's socket in Sendmail's syntax, e.g.
@@ -36,6 +37,7 @@
 set -euo pipefail
 
 SMTP_PORT=${SMTP_PORT:-10027}
+SMTPS_PORT=${SMTPS_PORT:-}
 SMTP_LISTEN=${SMTP_LISTEN:-127.0.0.1 [::1]}
 MILTER=${MILTER:-}
 MILTER_FLAGS=${MILTER_FLAGS-T}
@@ -87,8 +89,13 @@ for a in $SMTP_LISTEN; do
         fi
         a=${a#[} a=${a%]}
         daemons+=("DAEMON_OPTIONS(\`Family=inet6, Name=MTA-v6-${#daemons[@]}, Port=$SMTP_PORT, Addr=$a')dnl")
+        [[ -n $SMTPS_PORT ]] &&
+            daemons+=("DAEMON_OPTIONS(\`Family=inet6, Name=TLSMTA-v6-${#daemons[@]}, Port=$SMTPS_PORT, Addr=$a, M=s')dnl")
     else
         daemons+=("DAEMON_OPTIONS(\`Family=inet, Name=MTA-v4-${#daemons[@]}, Port=$SMTP_PORT, Addr=$a')dnl")
+        # M=s: SMTPS, TLS from the first byte (RFC 8314).
+        [[ -n $SMTPS_PORT ]] &&
+            daemons+=("DAEMON_OPTIONS(\`Family=inet, Name=TLSMTA-v4-${#daemons[@]}, Port=$SMTPS_PORT, Addr=$a, M=s')dnl")
     fi
 done
 ((${#daemons[@]})) || { say "nothing to listen on"; exit 1; }

@@ -11,6 +11,8 @@
 #                           (TLS/client.crt), another CA's with the same names
 #                           (made here; DN: what comes before /CN= in the MTA's
 #                           test certificates), a wrong issuer
+#   matrix_smtps            SMTPS (implicit TLS, RFC 8314) on $SMTPS_PORT: TLS from
+#                           the first byte, AUTH in it, the version and cipher rules
 #   matrix_ipv6             from ::1 (skipped without IPv6)
 
 # shellcheck disable=SC2034  # used by the scripts that source this file
@@ -164,6 +166,26 @@ matrix_client_certs() {
         "reject client_cert_required relay-other-issuer none" \
         -- swaks $(from 127.0.0.11) --tls "${test_ca[@]}"
     rm -rf "$dir"
+}
+
+matrix_smtps() {
+    echo "== SMTPS: implicit TLS (RFC 8314) on port $SMTPS_PORT"
+    # The MTA's SMTPS listener: swaks --tls-on-connect there.
+    smtps() { TG_PF_PORT=$SMTPS_PORT scenario "$@"; }
+    smtps smtps-default 127.0.0.1 accept "accept - default none" \
+        -- swaks $(from 127.0.0.1) --tls-on-connect
+    # AUTH inside the TLS session: after it, as over STARTTLS.
+    smtps smtps-default-PLAIN 127.0.0.1 accept "accept - default PLAIN" \
+        -- swaks $(from 127.0.0.1) --tls-on-connect --auth PLAIN "${auth[@]}"
+    smtps smtps-open-LOGIN 127.0.0.2 accept "accept - open LOGIN" \
+        -- swaks $(from 127.0.0.2) --tls-on-connect --auth LOGIN "${auth[@]}"
+    smtps smtps-tls13-only-tls12 127.0.0.8 "554 5.7.0" "reject tls_version_too_low tls13-only none" \
+        -- swaks $(from 127.0.0.8) --tls-on-connect --tls-protocol tlsv1_2
+    smtps smtps-strong-bits-aes128 127.0.0.6 "554 5.7.0" "reject cipher_too_weak strong-bits none" \
+        -- swaks $(from 127.0.0.6) --tls-on-connect --tls-protocol tlsv1_2 \
+        --tls-cipher ECDHE-RSA-AES128-GCM-SHA256
+    smtps smtps-submission-tls13 127.0.0.5 accept "accept - submission none" \
+        -- swaks $(from 127.0.0.5) --tls-on-connect --tls-protocol tlsv1_3
 }
 
 matrix_ipv6() {

@@ -15,7 +15,10 @@ macros ('D' + the command's letter + name NUL value NUL ...) and the command:
 'A' abort, 'Q' quit. The milter answers 'c' continue, 'r' reject, 't' tempfail,
 'a' accept, 'd' discard, 'y' a reply of its own ("530 5.7.0 text"), 'p'
 progress (keep waiting). In its 'O' answer a version-6 milter may list the
-macros it wants at each stage (smfi_setsymlist); an MTA then sends only those.
+macros it wants at each stage (smfi_setsymlist); an MTA then sends only those,
+and leaves out the steps the milter asked it to (SMFIP_NO*), not waiting for a
+reply where it asked for none (SMFIP_NR_*). Like Postfix, the driver gives
+{client_addr} (the connect address) at every stage that asks for it.
 
 As a library:
 
@@ -159,6 +162,11 @@ class Milter:
         self.actions = 0
         self.protocol = 0
         self.symlists: dict[str, list[str]] = {}
+        # The client's address as the MTA writes {client_addr} (Postfix: the IP as
+        # is; sendmail_style: IPv6 with Sendmail's "IPv6:" tag); None for a client
+        # that has none (a unix socket, an unknown family).
+        self.client_addr: str | None = None
+        self.sendmail_style = False
 
     # --- packets ---------------------------------------------------------------
     def send(self, cmd: bytes, data: bytes = b"") -> None:
@@ -212,9 +220,12 @@ class Milter:
 
     # --- one SMTP session -------------------------------------------------------
     def macros(self, stage: str, macros: dict | None) -> None:
+        wanted = self.symlists.get(stage)
+        # As an MTA does: {client_addr} wherever the milter asked for it.
+        if self.client_addr is not None and wanted and "{client_addr}" in wanted:
+            macros = {"{client_addr}": self.client_addr, **(macros or {})}
         if not macros:
             return
-        wanted = self.symlists.get(stage)
         data = bytearray(STAGE_COMMAND[stage])
         sent = 0
         for name, value in macros.items():
@@ -237,6 +248,10 @@ class Milter:
     def connect(self, hostname="client.example.test", family="4", addr="127.0.0.1",
                 port=4711, macros=None) -> Reply | None:
         fam = FAMILIES[family]
+        self.client_addr = None
+        if fam in (b"4", b"6"):
+            a = addr.decode("latin-1") if isinstance(addr, bytes) else str(addr)
+            self.client_addr = ("IPv6:" + a) if fam == b"6" and self.sendmail_style else a
         data = _b(hostname) + b"\0" + fam
         if fam != b"U":
             data += struct.pack(">H", port) + _b(addr) + b"\0"

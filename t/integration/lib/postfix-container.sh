@@ -151,7 +151,7 @@ pf_start() {
         -e MAILLOG_FILE=/var/log/tlsgate/maillog -e TLS_DIR=/etc/tlsgate/tls)
     local v
     for v in SMTP_LISTEN MILTER_DEFAULT_ACTION MAIL_DOMAIN MYHOSTNAME SASL_MECHS \
-        TLS_ASK_CCERT POSTCONF_EXTRA; do
+        TLS_ASK_CCERT POSTCONF_EXTRA SMTPS_PORT POLICY; do
         [[ -n ${!v+x} ]] && envs+=(-e "$v=${!v}")
     done
     local ul

@@ -61,7 +61,7 @@ sm_start() {
         -e MAILLOG_FILE=/var/log/tlsgate/maillog -e TLS_DIR=/etc/tlsgate/tls)
     local v
     for v in SMTP_LISTEN MILTER_FLAGS MILTER_TIMEOUTS MAIL_DOMAIN MYHOSTNAME SASL_MECHS \
-        AUTH_OPTIONS TLS_ASK_CCERT MC_EXTRA; do
+        AUTH_OPTIONS TLS_ASK_CCERT MC_EXTRA SMTPS_PORT; do
         [[ -n ${!v+x} ]] && envs+=(-e "$v=${!v}")
     done
     local -a mounts=(-v "$dir/tls:/etc/tlsgate/tls:ro" -v "$dir/log:/var/log/tlsgate"
