@@ -673,6 +673,30 @@ INSTANTIATE_TEST_SUITE_P(
                          kPlaintext}}),
     [](const auto& info) { return info.param.name; });
 
+// The client may come only at MAIL ({client_addr}, CONNECT not negotiated): a
+// partner's networks are checked against that address, not the unknown one of the
+// session's start.
+TEST(SessionPartners, TheClientGivenAtMailIsTheOneAPartnersNetworksSee) {
+  std::vector<std::string> lines;
+  Session s(load(), std::nullopt,
+            [&lines](Severity, const LogRecord& r) { lines.push_back(format_log_line(r)); });
+  const MacroMap mail = tls13({{"{i}", "C2"}});
+  const MacroLookup lookup = [&](const char* n) -> const char* {
+    const auto it = mail.find(n);
+    return it == mail.end() ? nullptr : it->second.c_str();
+  };
+  s.set_client(addr("192.0.2.10"));
+  EXPECT_EQ(answer_of(s.at_mail(lookup, "<ceo@bank.example>")), "continue");
+  EXPECT_EQ(answer_of(s.at_end_of_message(lookup)), "continue");
+  s.set_client(addr("10.0.0.1"));
+  EXPECT_EQ(answer_of(s.at_mail(lookup, "<ceo@bank.example>")), "reject 550 5.7.1");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_TRUE(lines[0].starts_with("C2: action=accept client=192.0.2.10 source=tls partner=bank "))
+      << lines[0];
+  EXPECT_TRUE(lines[1].starts_with("C2: action=reject reason=partner_network client=10.0.0.1 "))
+      << lines[1];
+}
+
 TEST(SessionMta, RecognisedByWhatItSends) {
   const auto policy = load();
   Session s(policy, std::nullopt, [](Severity, const LogRecord&) {});
