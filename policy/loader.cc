@@ -347,24 +347,25 @@ ResolvedSetting PolicyBuilder::milter_default(const KeySpec& key) const {
 
 // A partner's rule: what it sets, and for every other key the value that imposes
 // nothing (a partner inherits from no source); its mode defaults to [milter] mode.
-// Its settings list what it sets, and its mode and action however they were set.
-// `unset`: each partner key's value where a partner does not set it.
+// For --explain, its settings list what it sets, and its mode and action however
+// they were set. `unset`: each partner key's value where a partner does not set it.
 Rule PolicyBuilder::make_partner_rule(std::uint32_t section,
                                       const std::vector<ResolvedSetting>& unset) {
   const Section& s = sections_[section];
   Rule rule;
   rule.partner = s.name;
-  rule.settings.reserve(s.settings.size() + 2);  // what it sets, its mode and action
+  const bool explain = options_.keep_netblocks;
+  if (explain) rule.settings.reserve(s.settings.size() + 2);  // what it sets, mode, action
   for (const ResolvedSetting& otherwise : unset) {
     const KeySpec* key = otherwise.key;
     const Setting* set = s.get(key);
     const bool how = key->type == ValueType::mode || key->type == ValueType::action;
     if (set != nullptr) {
       if (key->to_rule != nullptr) key->to_rule(rule, set->value);
-      rule.settings.push_back({key, set->value, {s.header, file_, set->line}});
+      if (explain) rule.settings.push_back({key, set->value, {s.header, file_, set->line}});
     } else {
       if (key->to_rule != nullptr) key->to_rule(rule, otherwise.value);
-      if (how) rule.settings.push_back(otherwise);
+      if (explain && how) rule.settings.push_back(otherwise);
     }
   }
 
@@ -420,10 +421,22 @@ void PolicyBuilder::check_partner_sections() {
                                " (a partner applies to mail by its envelope domains)");
     }
     for (const auto& [key, setting] : s.settings) {
-      if (key->partner_needs == nullptr || s.get(key->partner_needs) != nullptr) continue;
-      error(setting.line, std::string(key->name) + ": applies only beside " +
-                              std::string(key->partner_needs->name) + ", which [" + s.header +
-                              "] does not set (" + std::string(key->partner_needs_why) + ")");
+      if (key->partner_needs != nullptr && s.get(key->partner_needs) == nullptr) {
+        error(setting.line, std::string(key->name) + ": applies only beside " +
+                                std::string(key->partner_needs->name) + ", which [" + s.header +
+                                "] does not set (" + std::string(key->partner_needs_why) + ")");
+      }
+      // The certificate names, as in a source; a partner inherits nothing, so the
+      // requirement must be in the partner itself.
+      if (key->needs == nullptr || setting.value.text.empty()) continue;
+      const Setting* needed = s.get(key->needs);
+      const bool* on = needed == nullptr ? nullptr : std::get_if<bool>(&needed->value.typed);
+      if (needed != nullptr && on == nullptr) continue;  // its own value is the error
+      if (on == nullptr || !*on) {
+        error(setting.line, std::string(key->name) + ": applies only with " +
+                                std::string(key->needs->name) + " = yes, which [" + s.header +
+                                "] does not set");
+      }
     }
   }
 }
@@ -435,24 +448,20 @@ void PolicyBuilder::check_partner_sections() {
 void PolicyBuilder::check_certificate_names(const std::vector<Rule>& rules) {
   std::set<int> reported;
   for (const Rule& rule : rules) {
-    const bool partner = !rule.partner.empty();
-    const std::string section = partner ? "partner " + rule.partner : "source " + rule.source;
     for (const ResolvedSetting& s : rule.settings) {
-      if (s.key->needs == nullptr || s.value.text.empty() || s.origin.section != section ||
-          reported.count(s.origin.line) != 0) {
+      if (s.key->needs == nullptr || s.value.text.empty() ||
+          s.origin.section != "source " + rule.source || reported.count(s.origin.line) != 0) {
         continue;
       }
       const auto needed =
           std::find_if(rule.settings.begin(), rule.settings.end(),
                        [&](const ResolvedSetting& n) { return n.key == s.key->needs; });
-      if (needed != rule.settings.end() && std::get<bool>(needed->value.typed)) continue;
-      if (needed == rule.settings.end() && !partner) continue;  // a source's rule lists every key
+      if (needed == rule.settings.end() || std::get<bool>(needed->value.typed)) continue;
       reported.insert(s.origin.line);
       errors_.push_back({file_, s.origin.line,
                          std::string(s.key->name) + ": applies only with " +
-                             std::string(s.key->needs->name) + " = yes, which [" + section +
-                             "] does not set" +
-                             (partner ? "" : " (nor a source it inherits from)")});
+                             std::string(s.key->needs->name) + " = yes, which [source " +
+                             rule.source + "] does not set (nor a source it inherits from)"});
     }
   }
 }
@@ -495,7 +504,6 @@ std::shared_ptr<const Policy> PolicyBuilder::build() {
   for (std::uint32_t c = 0; c < chains_.size(); ++c) policy->rules_.push_back(make_rule(c));
   check_certificate_names(policy->rules_);
   build_partners(*policy);
-  check_certificate_names(policy->partners_);
   if (!errors_.empty()) return nullptr;
   policy->source_count_ = source_count_;
   policy->netblock_count_ = listed - duplicates;

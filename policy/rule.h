@@ -57,8 +57,9 @@ struct Rule {
   Action action{};
   Mode mode{};
 
-  // Every key that sets a field, in schema order; a partner's rule also lists the
-  // domain and network keys it sets.
+  // A source's rule: every key that sets a field, in schema order. A partner's
+  // rule, loaded for --explain (LoadOptions::keep_netblocks): the keys it sets, its
+  // mode and its action; otherwise none.
   std::vector<ResolvedSetting> settings;
 };
 

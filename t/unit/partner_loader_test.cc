@@ -151,7 +151,7 @@ min_tls_version = TLSv1.3
 )";
 
 TEST(PartnerLoad, APartnerImposesOnlyWhatItSets) {
-  const LoadResult r = load_policy_text(kPartners, "p.ini", "");
+  const LoadResult r = load_policy_text(kPartners, "p.ini", "", {.keep_netblocks = true});
   ASSERT_NE(r.policy, nullptr) << (r.errors.empty() ? "" : r.errors[0].to_string());
   const Policy& p = *r.policy;
   ASSERT_EQ(p.partners().size(), 3u);
@@ -195,6 +195,14 @@ TEST(PartnerLoad, APartnerImposesOnlyWhatItSets) {
   EXPECT_EQ(p.summary(),
             "1 sources, 0 netblocks, 3 partners; monitor: partner legal, partner pair");
   EXPECT_TRUE(p.has_recipient_partners());
+}
+
+// A daemon does not hold what only --explain prints.
+TEST(PartnerLoad, SettingsAreKeptForExplainOnly) {
+  const LoadResult r = load_policy_text(kPartners, "p.ini", "");
+  ASSERT_NE(r.policy, nullptr);
+  for (const Rule& p : r.policy->partners()) EXPECT_TRUE(p.settings.empty()) << p.partner;
+  EXPECT_TRUE(r.policy->partners()[0].require_client_cert) << "the rule itself is whole";
 }
 
 struct EnvelopeCase {
