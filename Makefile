@@ -5,7 +5,8 @@
 #   make test     unit tests, golden outputs, fuzz seeds: the quick loop (no root)
 #   make check    install what is needed, build, run every test
 #   make demo     tlsgate with the example rules in front of a real Postfix
-#   make stress   the fault and load tests (kill -9, reloads, 1,000 sessions, a stopped tlsgate)
+#   make stress   the fault and load tests (kill -9, reloads, 1,000 sessions, a stopped tlsgate),
+#                 milter and policy service (make check runs the policy service's)
 #   make format   clang-format the sources
 #   make install  install (PREFIX, SYSCONFDIR, SYSTEMDUNITDIR, ..., DESTDIR: see below)
 #   make check-asan / check-tsan   the unit tests under ASan+UBSan / TSan
@@ -52,23 +53,30 @@ GTEST_LIBS  := -lgtest -lgtest_main -pthread
 POLICY_SRC := $(wildcard policy/*.cc)
 ENGINE_SRC := $(wildcard engine/*.cc)
 MILTER_SRC := $(wildcard milter/*.cc)
+# The rollout report (tlsgate report): libmilter-free, linked into the same binary.
+REPORT_SRC := $(wildcard report/*.cc)
+REPORT_LIBS := -lz
 UNIT_SRC   := $(wildcard t/unit/*.cc)
 BENCH_SRC  := $(wildcard t/bench/*.cc)
 
 POLICY_OBJ := $(POLICY_SRC:%.cc=$(BUILD)/%.o)
 ENGINE_OBJ := $(ENGINE_SRC:%.cc=$(BUILD)/%.o)
 MILTER_OBJ := $(MILTER_SRC:%.cc=$(BUILD)/%.o)
+REPORT_OBJ := $(REPORT_SRC:%.cc=$(BUILD)/%.o)
 UNIT_OBJ   := $(UNIT_SRC:%.cc=$(BUILD)/%.o)
 
 # Debian packages `make` and `make install` need (make deps) ...
-DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev libboost-dev libsystemd-dev libidn2-dev
+DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev libboost-dev libsystemd-dev \
+        zlib1g-dev libidn2-dev
 # ... and what the tests need besides (make test-deps; make check installs both):
 # GoogleTest, clang-format, clang and its compiler-rt (libFuzzer), nss_wrapper (the
 # golden tests' fixed users and groups), and for check-install man page lint, unit
 # and sysusers/tmpfiles checks, logrotate -d, m4 + Sendmail's cf files to expand the
-# .mc snippet.
+# .mc snippet; for tlsgate report's HTML page Debian's Chart.js and chromium (its
+# test opens the page) and libcsv (the reference its CSV reader is fuzzed against).
 TEST_DEPS := libgtest-dev clang-format clang libclang-rt-14-dev libnss-wrapper \
-             mandoc groff-base systemd logrotate m4 sendmail-cf
+             mandoc groff-base systemd logrotate m4 sendmail-cf \
+             libjs-chart.js chromium libcsv-dev
 
 # libFuzzer targets (t/fuzz/NAME.cc, seeds in t/fuzz/corpus/NAME/), built with clang,
 # ASan and UBSan into build-fuzz/. What a run finds goes to build-fuzz/corpus/NAME/
@@ -79,8 +87,9 @@ FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CXXFLAGS := -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN)
 FUZZ_SRC      := $(wildcard t/fuzz/*.cc)
 FUZZ_TARGETS  := $(notdir $(FUZZ_SRC:.cc=))
-# What the targets exercise: the policy and the engine (neither includes libmilter).
-FUZZ_LIB_SRC  := $(POLICY_SRC) $(ENGINE_SRC)
+# What the targets exercise: the policy, the engine and the report (none includes
+# libmilter).
+FUZZ_LIB_SRC  := $(POLICY_SRC) $(ENGINE_SRC) $(REPORT_SRC)
 FUZZ_LIB_OBJ  := $(FUZZ_LIB_SRC:%.cc=$(FUZZ_BUILD)/%.o)
 FUZZ_SECONDS  ?= 300
 
@@ -99,7 +108,7 @@ SYSUSERSDIR    = $(PREFIX)/lib/sysusers.d
 TMPFILESDIR    = $(PREFIX)/lib/tmpfiles.d
 INSTALL        = install
 
-.PHONY: all deps test-deps test check unit golden check-docs docs-golden format format-check clean demo bench bench-smoke check-integration stress \
+.PHONY: all deps test-deps test check unit golden check-docs docs-golden format format-check clean demo bench bench-smoke check-integration check-stress-policy stress \
         install uninstall check-install check-systemd deb check-deb check-asan check-tsan check-asan-integration fuzz fuzz-smoke fuzz-build
 
 all: $(BUILD)/tlsgate
@@ -114,8 +123,11 @@ $(BUILD)/libpolicy.a: $(POLICY_OBJ)
 $(BUILD)/libengine.a: $(ENGINE_OBJ)
 	$(AR) rcs $@ $^
 
-$(BUILD)/tlsgate: $(MILTER_OBJ) $(BUILD)/libengine.a $(BUILD)/libpolicy.a
-	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(POLICY_LIBS) $(ENGINE_LIBS) $(MILTER_LIBS)
+$(BUILD)/libreport.a: $(REPORT_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/tlsgate: $(MILTER_OBJ) $(BUILD)/libreport.a $(BUILD)/libengine.a $(BUILD)/libpolicy.a
+	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(POLICY_LIBS) $(ENGINE_LIBS) $(MILTER_LIBS) $(REPORT_LIBS)
 
 $(BUILD)/lookup_bench: $(BUILD)/t/bench/lookup_bench.o $(BUILD)/libpolicy.a
 	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS)
@@ -129,6 +141,14 @@ $(BUILD)/gen_partners: $(BUILD)/t/bench/gen_partners.o
 $(BUILD)/metrics_bench: $(BUILD)/t/bench/metrics_bench.o $(BUILD)/libengine.a $(BUILD)/libpolicy.a
 	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS) $(ENGINE_LIBS) -pthread
 
+# tlsgate report's benchmark data (writes rows with engine/log_format, the daemon's own code).
+$(BUILD)/gen_accounting: $(BUILD)/t/bench/gen_accounting.o $(BUILD)/engine/log_format.o
+	$(CXX) $(CXXFLAGS) -o $@ $^
+
+# The report's CSV reader against Debian's libcsv, on the same file.
+$(BUILD)/csv_reader_bench: $(BUILD)/t/bench/csv_reader_bench.o $(BUILD)/libreport.a
+	$(CXX) $(CXXFLAGS) -o $@ $^ -lcsv $(REPORT_LIBS)
+
 $(BUILD)/milter_load: $(BUILD)/t/bench/milter_load.o
 	$(CXX) $(CXXFLAGS) -o $@ $^ -pthread
 
@@ -137,8 +157,8 @@ $(BUILD)/noop_milter: t/bench/noop_milter.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 $(WARNINGS) $(CFLAGS) -O2 -g -o $@ $< $(MILTER_LIBS)
 
-$(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/libengine.a $(BUILD)/libpolicy.a
-	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS) $(ENGINE_LIBS) $(GTEST_LIBS)
+$(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/libreport.a $(BUILD)/libengine.a $(BUILD)/libpolicy.a
+	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS) $(ENGINE_LIBS) $(GTEST_LIBS) $(REPORT_LIBS)
 
 # Idempotent: apt-get runs only when a package is missing (dpkg-query: `dpkg -s`
 # also succeeds for a removed package whose configuration files remain).
@@ -167,7 +187,7 @@ test: $(BUILD)/unit_tests $(BUILD)/tlsgate fuzz-build
 	t/fuzz/run.sh $(FUZZ_BUILD) replay $(FUZZ_TARGETS)
 
 check: test-deps
-	$(MAKE) unit golden bench-smoke check-docs format-check check-install check-deb check-asan fuzz-smoke check-integration check-asan-integration
+	$(MAKE) unit golden bench-smoke check-docs format-check check-install check-deb check-asan fuzz-smoke check-integration check-stress-policy check-asan-integration
 
 # The unit tests built with ASan + UBSan (any finding aborts the test run) and with
 # TSan. `make SANITIZE=... all` builds the daemon the same way for the integration tests.
@@ -198,33 +218,50 @@ check-integration: all
 	t/integration/sendmail-e2e.sh
 	t/integration/bypass.sh
 	t/integration/docker-compose.sh
+	t/integration/report-e2e.sh
+	t/integration/report-html.sh
+
+# The policy service under fault and load (part of make check, about 3 minutes):
+# kill -9 under load, 100 reloads, 1,000 concurrent connections.
+check-stress-policy: all
+	@rc=0; for t in kill reload concurrency; do \
+	  echo "TG_FRONT=policy t/integration/stress-$$t.sh"; \
+	  TG_FRONT=policy t/integration/stress-$$t.sh || rc=1; \
+	done; exit $$rc
 
 # The fault and load tests, against real Postfix containers (root, podman; a few
 # minutes; not part of make check): SIGKILL of tlsgate under load with a second
 # Postfix retrying, 100 reloads during a stream, a stopped tlsgate behind Postfix's
-# milter timeouts, 1,000 concurrent sessions. Each prints its counts.
+# milter timeouts, 1,000 concurrent sessions; then the same (but the milter
+# timeouts) with Postfix asking tlsgate as its policy service. Each prints its counts.
 stress: all
-	@rc=0; for t in kill reload slow concurrency; do \
-	  echo "t/integration/stress-$$t.sh"; t/integration/stress-$$t.sh || rc=1; \
+	@rc=0; for t in kill reload slow concurrency policy:kill policy:reload policy:concurrency; do \
+	  front=$${t%%:*}; [ "$$front" = policy ] || front=milter; t=$${t#policy:}; \
+	  echo "TG_FRONT=$$front t/integration/stress-$$t.sh"; \
+	  TG_FRONT=$$front t/integration/stress-$$t.sh || rc=1; \
 	done; exit $$rc
 
 # The benchmarks need Postfix (postmap, smtp-source, smtp-sink), postfwd and GNU time;
 # need-tools.sh installs them (idempotent, starts no service).
 BENCH_TOOLS := $(BUILD)/tlsgate $(BUILD)/lookup_bench $(BUILD)/gen_networks $(BUILD)/gen_partners \
                $(BUILD)/milter_load $(BUILD)/noop_milter
+BENCH_TOOLS += $(BUILD)/gen_accounting $(BUILD)/csv_reader_bench
 
 # A tiny run of every benchmark (the same paths: 300 netblocks with Postfix's cidr:
 # peer, every answer checked; the milter driver against tlsgate and the no-op milter,
-# every reply checked; a private Postfix, every message counted at the sink) so that
-# they never rot; no timing is asserted.
+# every reply checked; a private Postfix, every message counted at the sink; tlsgate
+# report and mawk on 20,000 rows, every count checked) so that they never rot; no
+# timing is asserted.
 bench-smoke: $(BENCH_TOOLS)
 	t/bench/need-tools.sh
 	BUILD=$(BUILD) t/bench/lookup.sh --smoke
 	BUILD=$(BUILD) t/bench/milter.sh --smoke
 	BUILD=$(BUILD) t/bench/postfix.sh --smoke
+	BUILD=$(BUILD) t/bench/report.sh --smoke
 
-# Every figure of BENCHMARKS.md, measured side by side in one run (~15 minutes):
-# netblock lookup, milter protocol + memory, end-to-end through Postfix, then one summary.
+# Every figure of BENCHMARKS.md, measured side by side in one run (~17 minutes):
+# netblock lookup, milter protocol + memory, end-to-end through Postfix, tlsgate report,
+# then one summary.
 bench: $(BENCH_TOOLS)
 	t/bench/need-tools.sh
 	BUILD=$(BUILD) t/bench/run-all.sh
@@ -247,7 +284,7 @@ docs-golden: $(BUILD)/tlsgate
 	python3 t/docs/check.py --update $(BUILD)/tlsgate
 
 FORMATTED := t/bench/noop_milter.c $(POLICY_SRC) $(MILTER_SRC) $(UNIT_SRC) $(BENCH_SRC) $(FUZZ_SRC) \
-             $(ENGINE_SRC) $(wildcard policy/*.h engine/*.h milter/*.h t/unit/*.h t/fuzz/*.h)
+             $(ENGINE_SRC) $(REPORT_SRC) $(wildcard policy/*.h engine/*.h milter/*.h report/*.h t/unit/*.h t/fuzz/*.h)
 
 format:
 	clang-format -i $(FORMATTED)
@@ -266,6 +303,9 @@ $(FUZZ_BUILD)/libfuzzlib.a: $(FUZZ_LIB_OBJ)
 $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/t/fuzz/%.o $(FUZZ_BUILD)/libfuzzlib.a
 	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $^ $(POLICY_LIBS) $(ENGINE_LIBS)
 
+# The report's reader is checked against Debian's libcsv; .gz input needs zlib.
+$(FUZZ_BUILD)/fuzz_report_reader: POLICY_LIBS += -lcsv $(REPORT_LIBS)
+
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
 
 # Each target for FUZZ_SECONDS (default 300) s with random seeds, growing
@@ -281,9 +321,15 @@ fuzz-smoke: test-deps fuzz-build
 
 # tlsgate with etc/tlsgate.ini in front of a real Postfix (container, private
 # network namespace), a few sessions, each SMTP answer beside tlsgate's log line.
-demo: deps
-	$(MAKE) all
-	t/integration/demo.sh
+# One line per step; the steps' output goes to build/demo.log, shown when one fails.
+DEMO_LOG := build/demo.log
+demo:
+	@mkdir -p build && : >$(DEMO_LOG)
+	@t/step.sh $(DEMO_LOG) "build packages (apt-get, when missing)" $(MAKE) --no-print-directory deps
+	@t/step.sh $(DEMO_LOG) "building tlsgate" $(MAKE) --no-print-directory all
+	@t/step.sh $(DEMO_LOG) "test packages and the Postfix image (the first run takes minutes)" \
+	  t/integration/demo.sh --prepare
+	@t/integration/demo.sh
 
 # The example configuration files, installed as NAME.example always and as NAME only if
 # absent; uninstall removes NAME only if it is still the example.
@@ -386,5 +432,6 @@ clean:
 	rm -rf build build-asan build-tsan $(FUZZ_BUILD)
 
 -include $(BUILD)/t/bench/lookup_bench.d $(BUILD)/t/bench/gen_networks.d $(BUILD)/t/bench/gen_partners.d $(BUILD)/t/bench/milter_load.d $(BUILD)/t/bench/metrics_bench.d $(POLICY_OBJ:.o=.d) $(ENGINE_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(REPORT_OBJ:.o=.d) $(BUILD)/t/bench/gen_accounting.d $(BUILD)/t/bench/csv_reader_bench.d
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_SRC:%.cc=$(FUZZ_BUILD)/%.d)
 

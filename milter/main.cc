@@ -5,6 +5,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "engine/system_check.h"
 #include "engine/version.h"
@@ -12,6 +13,7 @@
 #include "policy/explain.h"
 #include "policy/facts.h"
 #include "policy/loader.h"
+#include "report/run.h"
 
 namespace {
 
@@ -28,6 +30,7 @@ constexpr const char* kUsageText =
        tlsgate [-c FILE] --explain ADDR [--tls-version V] [--cipher NAME] [--bits N]
                          [--auth MECH] [--cert-verified] [--cert-subject S] [--cert-issuer I]
                          [--sender ADDRESS] [--recipient ADDRESS]...
+       tlsgate report [OPTIONS] CSV...   (the rollout report: tlsgate report -h)
        tlsgate -V | -h
 
 Enforces TLS rules per client netblock for Postfix and Sendmail (a milter).
@@ -129,6 +132,10 @@ int run_explain(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The rollout report (report/) is a subcommand with options of its own.
+  if (argc > 1 && std::string_view(argv[1]) == "report") {
+    return report::run_report(argc - 1, argv + 1);
+  }
   static const option kLong[] = {
       {"config", required_argument, nullptr, 'c'},
       {"check", no_argument, nullptr, 'n'},

@@ -2,6 +2,7 @@
 // SMTP reply.
 #pragma once
 
+#include <cstddef>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -23,8 +24,12 @@ enum class Reason {
   tls_version_too_low,
   cipher_too_weak,
   cipher_not_allowed,
-  client_cert_required,
+  client_cert_required,  // the last: kReasonCount counts up to it
 };
+// How many Reason values there are, none included: the size of an array indexed by
+// Reason.
+inline constexpr std::size_t kReasonCount =
+    static_cast<std::size_t>(Reason::client_cert_required) + 1;
 
 struct Decision {
   Verdict verdict = Verdict::accept;

@@ -32,7 +32,7 @@ and is checked by its kind:
                real: a milter session with the line's facts (client, TLS, cipher,
                bits, AUTH, certificate, queue id) against tlsgate running
                etc/tlsgate.ini, and tlsgate's own line must be the sample.
-  synopsis     every option it names is in `tlsgate -h`.
+  synopsis     every option it names is in `tlsgate -h` or `tlsgate report -h`.
   promql       one PromQL expression ("#" lines are comments): every tlsgate_* name
                in it is a family engine/metrics.cc writes, every label it matches or
                groups by is one of its labels; with promtool installed (Debian's
@@ -325,6 +325,9 @@ def check_ini(block):
 # ---- synopsis ---------------------------------------------------------------------------
 def check_synopsis(block):
     help_text = subprocess.run([TLSGATE, "-h"], capture_output=True, text=True).stdout
+    # tlsgate report has options of its own: its help counts too.
+    help_text += subprocess.run([TLSGATE, "report", "-h"], capture_output=True,
+                                text=True).stdout
     options = set(re.findall(r"(?<![\w-])(--?[A-Za-z][\w-]*)", "\n".join(block.lines)))
     missing = sorted(o for o in options if o not in help_text)
     check(f"{block.where}: every option it names is in tlsgate -h ({len(options)})",

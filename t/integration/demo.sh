@@ -5,6 +5,8 @@
 # everything. Postfix, tlsgate and the clients share a private network
 # namespace whose loopback carries the example addresses, so nothing touches
 # the host's network or ports.
+#   demo.sh --prepare   only install the test packages and build the Postfix image
+#                       (make demo runs it first as a step of its own, quietly)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -15,6 +17,10 @@ root=$(cd "$here/../.." && pwd)
 
 tg_need_root
 tg_need_test_pkgs
+if [[ ${1:-} == --prepare ]]; then
+    pf_build
+    exit 0
+fi
 
 ns=tlsgate-demo-$$
 work=$(mktemp -d)

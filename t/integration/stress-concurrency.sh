@@ -9,12 +9,16 @@
 # of worker threads: a handful, not one each), back to idle afterwards; then
 # 20,000 sessions straight at the milter socket leave its RSS where it was (no
 # leak). Prints the peaks.
-#   TG_STRESS_SESSIONS (1000)  TG_STRESS_WAVES (2)  TG_STRESS_LEAK_SESSIONS (20000)
+# TG_FRONT=policy: the same through Postfix's policy service (refusals at RCPT):
+# one persistent connection per smtpd process, all 1,000 open at once, served by
+# tlsgate's one policy thread (its thread count never moves); the leak check
+# sends 20,000 transactions straight at the policy socket.
+#   TG_FRONT (milter or policy)  TG_STRESS_SESSIONS (1000)  TG_STRESS_WAVES (2)  TG_STRESS_LEAK_SESSIONS (20000)
 set -euo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib/suite.sh"
 . "$here/lib/stress.sh"
-suite_begin stress-concurrency
+suite_begin "stress-concurrency ($st_front)"
 
 sessions=${TG_STRESS_SESSIONS:-1000}
 waves=${TG_STRESS_WAVES:-2}
@@ -35,7 +39,8 @@ smtpd_client_connection_rate_limit = 0
 smtpd_client_message_rate_limit = 0
 in_flow_delay = 0
 milter_connect_timeout = 60s"
-MILTER=inet:127.0.0.1:$milter_port SMTP_LISTEN=127.0.0.1 pf_start
+st_front_env "$milter_port"
+SMTP_LISTEN=127.0.0.1 pf_start
 
 idle=$(st_proc "$milter_pid")
 echo "tlsgate idle: threads, RSS kB, fds: $idle"
@@ -64,10 +69,10 @@ PY
     want_open=$(( (sessions + 2) / 3 )) want_strict=$(( (sessions + 1) / 3 )) want_soft=$((sessions / 3))
     tg_check "wave $wave: all $want_open from 127.0.0.2 queued" \
         grep -qx "$want_open 127.0.0.2 queued eom 250 250 2.0.0" "$work/wave$wave.summary"
-    tg_check "wave $wave: all $want_strict from 127.0.0.3 refused: 530 5.7.0 at MAIL" \
-        grep -qx "$want_strict 127.0.0.3 refused mail 530 530 5.7.0" "$work/wave$wave.summary"
-    tg_check "wave $wave: all $want_soft from 127.0.0.4 refused: 450 4.7.0 at MAIL" \
-        grep -qx "$want_soft 127.0.0.4 refused mail 450 450 4.7.0" "$work/wave$wave.summary"
+    tg_check "wave $wave: all $want_strict from 127.0.0.3 refused: 530 5.7.0 at ${st_refused_at^^}" \
+        grep -qx "$want_strict 127.0.0.3 refused $st_refused_at 530 530 5.7.0" "$work/wave$wave.summary"
+    tg_check "wave $wave: all $want_soft from 127.0.0.4 refused: 450 4.7.0 at ${st_refused_at^^}" \
+        grep -qx "$want_soft 127.0.0.4 refused $st_refused_at 450 450 4.7.0" "$work/wave$wave.summary"
     lines() { tail -n "+$((mark + 1))" "$TG_SYSLOG_FILE" | grep -c -E "tlsgate\[$milter_pid\]: $1" || true; }
     count_lines() {
         [[ $(lines '[0-9A-Z]+: action=accept client=127\.0\.0\.2 source=open ') == "$want_open" &&
@@ -90,20 +95,32 @@ PY
     now=$(st_proc "$milter_pid")
     echo "wave $wave: tlsgate peak threads $pt, peak RSS $pr kB, peak fds $pf; after: $now (threads RSS fds); $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
     # One socket per milter connection: libmilter (Debian's, with its workers
-    # pool) serves them with a few threads, not one each.
-    tg_check "wave $wave: all $sessions milter connections open in tlsgate at once (peak fds $bf >= $sessions)" \
+    # pool) serves them with a few threads, not one each. The policy service
+    # serves all its connections from one thread.
+    tg_check "wave $wave: all $sessions $st_front connections open in tlsgate at once (peak fds $bf >= $sessions)" \
         test "$bf" -ge "$sessions"
+    if [[ $st_front == policy ]]; then
+        tg_check "wave $wave: no thread per connection: peak $pt threads, idle $(cut -d' ' -f1 <<<"$idle")" \
+            test "$pt" = "$(cut -d' ' -f1 <<<"$idle")"
+    fi
     tg_check "wave $wave: threads bounded: peak $pt <= sessions + 10" test "$pt" -le $((sessions + 10))
     tg_check "wave $wave: RSS bounded: peak $pr kB < 256 MiB" test "$pr" -lt 262144
 done
 
 # Memory per session: RSS after the waves grows a little (malloc arenas of the
 # worker threads, fd tables); a leak grows with every session. 20,000 more
-# sessions straight at the milter socket (lib/milter_driver.py bench).
-echo "== leak check: $leak_sessions sessions through the milter protocol"
+# sessions straight at the milter socket (lib/milter_driver.py bench), or as many
+# transactions at the policy socket (lib/policy_load.py).
+echo "== leak check: $leak_sessions sessions through the $st_front protocol"
 before=$(st_proc "$milter_pid" | cut -d' ' -f2)
-python3 "$here/lib/milter_driver.py" -s "inet:$milter_port@127.0.0.1" bench \
-    --sessions "$leak_sessions" --concurrency 50 --addr 127.0.0.2 --macro 'eom:{i}=LEAKCHECK'
+if [[ $st_front == milter ]]; then
+    python3 "$here/lib/milter_driver.py" -s "inet:$milter_port@127.0.0.1" bench \
+        --sessions "$leak_sessions" --concurrency 50 --addr 127.0.0.2 --macro 'eom:{i}=LEAKCHECK'
+else
+    tg_check "$leak_sessions transactions over 50 connections, each answered DUNNO" \
+        python3 "$here/lib/policy_load.py" --port "$milter_port" \
+        --transactions "$leak_sessions" --connections 50 --addr 127.0.0.2
+fi
 after=$(st_proc "$milter_pid" | cut -d' ' -f2)
 tg_check "no leak: RSS $before kB before, $after kB after $leak_sessions sessions (< 100 bytes a session)" \
     test $(((after - before) * 1024)) -lt $((leak_sessions * 100))
@@ -133,6 +150,6 @@ tg_check "every accepted message delivered exactly once ($unique unique, $total 
 tg_check "no refused message delivered ($forbidden)" test "$forbidden" = 0
 tg_check "tlsgate still running" kill -0 "$milter_pid"
 
-echo "concurrency: $waves x $sessions concurrent sessions; tlsgate idle $(cut -d' ' -f1 <<<"$idle") threads $(cut -d' ' -f2 <<<"$idle") kB; during the waves peak $wave_threads threads, $wave_rss kB RSS; with the 50-connection leak check peak $(st_peak "$work/samples" | cut -d' ' -f1) threads, $(st_peak "$work/samples" | cut -d' ' -f2) kB"
+echo "concurrency ($st_front): $waves x $sessions concurrent sessions; tlsgate idle $(cut -d' ' -f1 <<<"$idle") threads $(cut -d' ' -f2 <<<"$idle") kB; during the waves peak $wave_threads threads, $wave_rss kB RSS; with the 50-connection leak check peak $(st_peak "$work/samples" | cut -d' ' -f1) threads, $(st_peak "$work/samples" | cut -d' ' -f2) kB"
 echo "(stress-concurrency: $((SECONDS - started)) s)"
 suite_end

@@ -9,16 +9,18 @@
 #   127.0.0.5 plaintext, STARTTLS required, action = tempfail
 #                                             -> 450 forever: stays queued
 # In the middle of the stream tlsgate is killed with SIGKILL and started again a
-# few seconds later (milter_default_action = tempfail: 4xx meanwhile, the client
-# defers and retries). At the end: every message that should be accepted was
-# delivered exactly once (none lost, none twice), none that the policy forbids was
-# delivered at any time; the counts are printed.
-#   TG_STRESS_MESSAGES (400)  TG_STRESS_RATE (25 a second)  TG_STRESS_DOWN (3 s)
+# few seconds later (milter_default_action = tempfail, or for the policy service
+# smtpd_policy_service_default_action: 4xx meanwhile, the client defers and
+# retries). At the end: every message that should be accepted was delivered
+# exactly once (none lost, none twice) and logged by tlsgate as accepted, none
+# that the policy forbids was delivered at any time; the counts are printed.
+#   TG_FRONT (milter or policy)  TG_STRESS_MESSAGES (400)  TG_STRESS_RATE (25 a second)
+#   TG_STRESS_DOWN (3 s)
 set -euo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib/suite.sh"
 . "$here/lib/stress.sh"
-suite_begin stress-kill
+suite_begin "stress-kill ($st_front)"
 
 messages=${TG_STRESS_MESSAGES:-400}
 rate=${TG_STRESS_RATE:-25}
@@ -33,7 +35,7 @@ started=$SECONDS
 
 cat >"$work/tlsgate.ini" <<INI
 [milter]
-socket = inet:$milter_port@127.0.0.1
+$(st_front_config "$milter_port")
 [source default]
 require_starttls = yes
 [source plain-ok]
@@ -55,12 +57,12 @@ suite_start_tlsgate "$work/tlsgate.ini"
 first_pid=$milter_pid
 
 echo "== the protected Postfix (port $server_port) and the client Postfix (port $client_port)"
-TG_PF_NAME= TG_PF_DIR= SMTP_PORT=$server_port MILTER=inet:127.0.0.1:$milter_port SMTP_LISTEN=127.0.0.1 \
-    pf_start
+st_front_env "$milter_port"
+TG_PF_NAME= TG_PF_DIR= SMTP_PORT=$server_port SMTP_LISTEN=127.0.0.1 pf_start
 server=$TG_PF_NAME server_dir=$TG_PF_DIR
 # The client: mail for client.test (the bounces) stays in its Maildir, the rest
 # goes to the protected Postfix through one transport per source address.
-TG_PF_NAME= TG_PF_DIR= SMTP_PORT=$client_port MILTER= SMTP_LISTEN=127.0.0.1 MAIL_DOMAIN=client.test \
+TG_PF_NAME= TG_PF_DIR= SMTP_PORT=$client_port MILTER= POLICY= SMTP_LISTEN=127.0.0.1 MAIL_DOMAIN=client.test \
     SASL_USERS= pf_start
 client=$TG_PF_NAME client_dir=$TG_PF_DIR
 st_pf_exec "$client" sh -c "printf '%s\n' \
@@ -195,10 +197,17 @@ tg_check "all $n5 from 127.0.0.5 (tempfail) still deferred in the client's queue
     test "$(get refused_still_deferred)" = "$n5"
 tg_check "the kill was felt: messages deferred and then delivered ($(get deferred_then_delivered))" \
     test "$(get deferred_then_delivered)" -gt 0
-tg_check "the protected Postfix answered 451 4.7.1 while tlsgate was down" \
-    grep -q '451 4.7.1' "$server_dir/log/maillog"
+tg_check "the protected Postfix answered $st_down_reply while tlsgate was down" \
+    grep -q "$st_down_reply" "$server_dir/log/maillog"
 tg_check "the new tlsgate decided mail (pid $milter_pid, the killed one $first_pid)" \
     grep -q "tlsgate\[$milter_pid\]: [0-9A-Z]*: action=accept" "$TG_SYSLOG_FILE"
+# Accepted and logged: each delivered message has its accept line (a message
+# accepted, logged, and then deferred because tlsgate died before Postfix had the
+# answer is logged again when it comes back: more lines, never fewer).
+accepts=$(grep -cE 'tlsgate\[[0-9]+\]: [0-9A-Z]+: action=accept client=127\.0\.0\.[24] source=(plain-ok|tls-ok) ' \
+    "$TG_SYSLOG_FILE" || true)
+tg_check "every delivered message logged as accepted ($accepts accept lines, $(get delivered) delivered)" \
+    test "$accepts" -ge "$(get delivered)"
 tg_check "no internal error logged" bash -c '! grep -q "internal error" "$0"' "$TG_SYSLOG_FILE"
 
 echo "kill -9: $(cat "$work/counts" | head -n 1)"

@@ -12,12 +12,14 @@
 # matches one of the two valid policies (accept only under flip-open, 530 only
 # under flip-strict, flip-broken never), both were in force at some point,
 # accepted mail delivered once, refused mail never.
+#   TG_FRONT (milter or policy: refusals at MAIL or RCPT; a policy-service
+#   transaction keeps the policy it started with from RCPT to END-OF-MESSAGE)
 #   TG_STRESS_RELOADS (100)  TG_STRESS_SESSIONS (5000, at most)  TG_STRESS_RATE (40 a second)
 set -euo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib/suite.sh"
 . "$here/lib/stress.sh"
-suite_begin stress-reload
+suite_begin "stress-reload ($st_front)"
 
 reloads=${TG_STRESS_RELOADS:-100}
 sessions=${TG_STRESS_SESSIONS:-5000}
@@ -36,7 +38,7 @@ config() { # config good|changed|broken: the text
     [[ $1 == broken ]] && flip=flip-broken starttls=perhaps
     cat <<INI
 [milter]
-socket = inet:$milter_port@127.0.0.1
+$(st_front_config "$milter_port")
 [source default]
 require_starttls = yes
 [source $flip]
@@ -55,7 +57,8 @@ bad_line=$(config broken | grep -n '^require_starttls = perhaps$' | cut -d: -f1)
 
 install_config good
 suite_start_tlsgate "$ini"
-MILTER=inet:127.0.0.1:$milter_port SMTP_LISTEN=127.0.0.1 pf_start
+st_front_env "$milter_port"
+SMTP_LISTEN=127.0.0.1 pf_start
 
 echo "== sessions at $rate a second from 127.0.0.2-4 (at most $sessions) while $reloads reloads are done"
 st_load --port "$SMTP_PORT" --sessions "$sessions" --concurrency 10 --rate "$rate" \
@@ -100,8 +103,9 @@ tg_check "$want_failed broken files: 'reload failed ... the previous policy stay
 tg_check "... each with 'config error: $ini:$bad_line: require_starttls: \"perhaps\" is not a boolean' ($errors)" \
     test "$errors" = "$want_failed"
 
-python3 - "$work/sessions.jsonl" "$TG_SYSLOG_FILE" "$milter_pid" >"$work/verdicts" <<'PY'
+python3 - "$work/sessions.jsonl" "$TG_SYSLOG_FILE" "$milter_pid" "$st_refused_at" >"$work/verdicts" <<'PY'
 import collections, json, re, sys
+at = sys.argv[4]
 sessions = [json.loads(l) for l in open(sys.argv[1])]
 res = collections.Counter()
 failed = []
@@ -109,8 +113,8 @@ for s in sessions:
     key = (s["source"], s["result"], s["stage"], s["code"])
     res[key] += 1
     ok = {"127.0.0.3": [("queued", "eom", "250")],
-          "127.0.0.4": [("refused", "mail", "530")],
-          "127.0.0.2": [("queued", "eom", "250"), ("refused", "mail", "530")]}[s["source"]]
+          "127.0.0.4": [("refused", at, "530")],
+          "127.0.0.2": [("queued", "eom", "250"), ("refused", at, "530")]}[s["source"]]
     if key[1:] not in ok or (s["result"] == "refused" and not s["reply"].startswith("530 5.7.0")):
         failed.append(f'{s["source"]} {s["result"]} {s["stage"]} {s["reply"]}')
 lines = collections.Counter()
@@ -119,10 +123,10 @@ for line in open(sys.argv[2], errors="replace"):
     if m:
         lines[m.groups()] += 1
 q2 = res[("127.0.0.2", "queued", "eom", "250")]
-r2 = res[("127.0.0.2", "refused", "mail", "530")]
+r2 = res[("127.0.0.2", "refused", at, "530")]
 print(f"sessions={len(sessions)} failed={len(failed)} flip_accepted={q2} flip_refused={r2} "
       f"open_accepted={res[('127.0.0.3', 'queued', 'eom', '250')]} "
-      f"strict_refused={res[('127.0.0.4', 'refused', 'mail', '530')]}")
+      f"strict_refused={res[('127.0.0.4', 'refused', at, '530')]}")
 print(f"lines accept/flip-open={lines[('accept', 'flip-open')]} "
       f"reject/flip-strict={lines[('reject', 'flip-strict')]} "
       f"other={sum(v for k, v in lines.items() if k not in (('accept', 'flip-open'), ('reject', 'flip-strict')))}")

@@ -8,11 +8,13 @@
 #     during it gets a 4xx at the end of data; that message is not delivered;
 #   - after SIGCONT tlsgate works through the connections Postfix gave up on,
 #     stays up, and decides new sessions as before.
+# Milter only (its timeouts are what this exercises).
 #   TG_STRESS_STOPPED_SESSIONS (20)
 set -euo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib/suite.sh"
 . "$here/lib/stress.sh"
+[[ $st_front == milter ]] || tg_die "stress-slow exercises the milter's timeouts: TG_FRONT=milter only"
 suite_begin stress-slow
 
 stopped_sessions=${TG_STRESS_STOPPED_SESSIONS:-20}

@@ -601,6 +601,16 @@ TEST(DecideReply, ReasonNames) {
   EXPECT_EQ(reason_name(Reason::none), "none");
 }
 
+// Arrays indexed by Reason (the report's counts) are kReasonCount long: every value
+// below it has a name, none above.
+TEST(DecideReply, ReasonCountCoversEveryReason) {
+  EXPECT_EQ(kReasonCount, kReplies.size() + 1);
+  for (std::size_t r = 1; r < kReasonCount; ++r) {
+    EXPECT_NE(reason_name(static_cast<Reason>(r)), "none") << r;
+  }
+  EXPECT_EQ(reason_name(static_cast<Reason>(kReasonCount)), "none");
+}
+
 // ---------------------------------------------------------------------------
 // The source's rule and the partners' rules together (issue 21): the source first,
 // then the partners in file order; a partner's networks before its TLS checks; the

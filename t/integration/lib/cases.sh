@@ -15,6 +15,13 @@
 #       CASE_CERT (environment) the expected cert=/cert_issuer= fields as a regex
 #   case_check_deliveries       every accepted case delivered, no refused one
 #
+#   CASE_MONITOR=1   every source is in monitor mode: a refusal the case expects is
+#                    expected as a would-reject instead (the session accepted, the
+#                    would-reject line, then the accept line at end of message)
+#   CASE_RECORD=FILE each case appends "NAME CLIENT SOURCE ACTION REASON TLS AUTH" to
+#                    FILE (REASON "-", TLS the version negotiated or "none"), for a
+#                    test that checks counts of its own (report-e2e.sh)
+#
 # Needs lib/common.sh, lib/syslog.sh (TG_SYSLOG_FILE) and lib/swaks.sh, and
 # TG_PF_DIR from lib/postfix-container.sh, or for another MTA:
 #   CASE_MAIL_DIR    where delivered messages are (searched recursively for the
@@ -53,6 +60,10 @@ scenario() {
     [[ $1 == -- ]] && shift
     local tool=$1
     shift
+    if [[ ${CASE_MONITOR:-} == 1 && $expect != accept ]]; then
+        expect=accept
+        logspec=$(sed -E 's/^(reject|tempfail) /would-reject /' <<<"$logspec")
+    fi
     local out=$_case_dir/$name.out mark ok=1 why=()
     local marker="tlsgate-case=$name;"
     mark=$(wc -l <"$TG_SYSLOG_FILE")
@@ -118,6 +129,9 @@ scenario() {
     fi
 
     if [[ $expect == accept ]]; then _case_accepted+=("$name"); else _case_refused+=("$name"); fi
+    if [[ -n ${CASE_RECORD:-} ]]; then
+        echo "$name $client $source $action ${reason:--} ${tls:-none} $auth" >>"$CASE_RECORD"
+    fi
     local desc
     desc=$(printf '%-34s %-10s %s' "$name" "${expect/accept/accepted}" "${logspec% exposed}")
     if ((ok)); then

@@ -10,10 +10,18 @@
 #   st_proc PID                "THREADS RSS_KB FDS" now
 #   st_load ARGS...            lib/smtp_load.py (asyncio SMTP sessions)
 #   st_pf_exec NAME CMD...     a command in a Postfix container
-#   st_config PORT [LINES...]  a tlsgate.ini on stdout: the milter on PORT,
-#                              [source default] and [source strict] (127.0.0.3)
-#                              STARTTLS required, [source open] (127.0.0.2) not,
-#                              then LINES
+#   st_config PORT [LINES...]  a tlsgate.ini on stdout: tlsgate's front end on
+#                              PORT, [source default] and [source strict]
+#                              (127.0.0.3) STARTTLS required, [source open]
+#                              (127.0.0.2) not, then LINES
+#
+# TG_FRONT=milter (default) or policy: how Postfix asks tlsgate, the same
+# scenarios either way. $st_front names it; st_front_config PORT gives the
+# [milter] socket lines, st_front_env PORT exports MILTER and POLICY for pf_start,
+# $st_refused_at is the SMTP stage where a refusal comes (mail or rcpt) and
+# $st_down_reply what Postfix answers while tlsgate is down (451 4.7.1 from
+# milter_default_action = tempfail, 451 4.3.5 from
+# smtpd_policy_service_default_action).
 #   st_maildir_ids DIR         the stress ids found in a Maildir tree, one a line
 #                              (a message delivered twice gives its id twice)
 #
@@ -24,11 +32,33 @@
 . "$(dirname "${BASH_SOURCE[0]}")/postfix-container.sh"
 
 _st_sampler=
+st_front=${TG_FRONT:-milter}
+case $st_front in
+milter) st_refused_at=mail st_down_reply='451 4.7.1' ;;
+policy) st_refused_at=rcpt st_down_reply='451 4.3.5' ;;
+*) tg_die "TG_FRONT=$st_front: milter or policy" ;;
+esac
+# shellcheck disable=SC2034  # used by the scripts that source this file
+readonly st_front st_refused_at st_down_reply
+
+st_front_config() {
+    case $st_front in
+    milter) echo "socket = inet:$1@127.0.0.1" ;;
+    policy) printf '%s\n' "socket = none" "policy_socket = inet:$1@127.0.0.1" ;;
+    esac
+}
+
+st_front_env() {
+    case $st_front in
+    milter) export MILTER=inet:127.0.0.1:$1 POLICY= ;;
+    policy) export MILTER= POLICY=inet:127.0.0.1:$1 ;;
+    esac
+}
 
 st_config() {
     cat <<INI
 [milter]
-socket = inet:$1@127.0.0.1
+$(st_front_config "$1")
 [source default]
 require_starttls = yes
 [source open]
