@@ -39,7 +39,7 @@ else
   $(error SANITIZE must be empty, address or thread)
 endif
 
-POLICY_LIBS := $(shell pkg-config --libs inih libssl libcrypto 2>/dev/null || echo -linih -lssl -lcrypto)
+POLICY_LIBS := $(shell pkg-config --libs inih libssl libcrypto libidn2 2>/dev/null || echo -linih -lssl -lcrypto -lidn2)
 # sd_notify (engine/notify.cc) for a Type=notify unit.
 ENGINE_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
 MILTER_LIBS := -lmilter -pthread
@@ -67,7 +67,7 @@ UNIT_OBJ   := $(UNIT_SRC:%.cc=$(BUILD)/%.o)
 
 # Debian packages `make` and `make install` need (make deps) ...
 DEPS := g++ make pkg-config libinih-dev libssl-dev libmilter-dev libboost-dev libsystemd-dev \
-        zlib1g-dev
+        zlib1g-dev libidn2-dev
 # ... and what the tests need besides (make test-deps; make check installs both):
 # GoogleTest, clang-format, clang and its compiler-rt (libFuzzer), nss_wrapper (the
 # golden tests' fixed users and groups), and for check-install man page lint, unit
@@ -133,6 +133,9 @@ $(BUILD)/lookup_bench: $(BUILD)/t/bench/lookup_bench.o $(BUILD)/libpolicy.a
 	$(CXX) $(CXXFLAGS) $(SAN_FLAGS) -o $@ $^ $(POLICY_LIBS)
 
 $(BUILD)/gen_networks: $(BUILD)/t/bench/gen_networks.o
+	$(CXX) $(CXXFLAGS) -o $@ $^
+
+$(BUILD)/gen_partners: $(BUILD)/t/bench/gen_partners.o
 	$(CXX) $(CXXFLAGS) -o $@ $^
 
 $(BUILD)/metrics_bench: $(BUILD)/t/bench/metrics_bench.o $(BUILD)/libengine.a $(BUILD)/libpolicy.a
@@ -240,7 +243,7 @@ stress: all
 
 # The benchmarks need Postfix (postmap, smtp-source, smtp-sink), postfwd and GNU time;
 # need-tools.sh installs them (idempotent, starts no service).
-BENCH_TOOLS := $(BUILD)/tlsgate $(BUILD)/lookup_bench $(BUILD)/gen_networks \
+BENCH_TOOLS := $(BUILD)/tlsgate $(BUILD)/lookup_bench $(BUILD)/gen_networks $(BUILD)/gen_partners \
                $(BUILD)/milter_load $(BUILD)/noop_milter
 BENCH_TOOLS += $(BUILD)/gen_accounting $(BUILD)/csv_reader_bench
 
@@ -428,7 +431,7 @@ check-systemd: $(BUILD)/tlsgate
 clean:
 	rm -rf build build-asan build-tsan $(FUZZ_BUILD)
 
--include $(BUILD)/t/bench/lookup_bench.d $(BUILD)/t/bench/gen_networks.d $(BUILD)/t/bench/milter_load.d $(BUILD)/t/bench/metrics_bench.d $(POLICY_OBJ:.o=.d) $(ENGINE_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(BUILD)/t/bench/lookup_bench.d $(BUILD)/t/bench/gen_networks.d $(BUILD)/t/bench/gen_partners.d $(BUILD)/t/bench/milter_load.d $(BUILD)/t/bench/metrics_bench.d $(POLICY_OBJ:.o=.d) $(ENGINE_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
 -include $(REPORT_OBJ:.o=.d) $(BUILD)/t/bench/gen_accounting.d $(BUILD)/t/bench/csv_reader_bench.d
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_SRC:%.cc=$(FUZZ_BUILD)/%.d)
 

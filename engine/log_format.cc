@@ -64,6 +64,9 @@ std::string format_log_line(const LogRecord& r) {
   if (!r.reason.empty()) field("reason", r.reason);
   field("client", r.client);
   field("source", r.source);
+  if (!r.partner.empty()) field("partner", r.partner);
+  if (!r.sender_domain.empty()) field("sender_domain", r.sender_domain);
+  if (!r.rcpt_domain.empty()) field("rcpt_domain", r.rcpt_domain);
   text("tls", none_or_value(r.tls));
   if (!r.tls.empty() || !r.cipher.empty() || !r.bits.empty()) {
     text("cipher", none_or_value(r.cipher));
@@ -120,7 +123,7 @@ std::string csv_field(std::string_view value) {
 std::string csv_header() {
   return "time,queue_id,client,source,action,reason,tls_version,cipher,cipher_bits,"
          "cert_subject,cert_issuer,auth,auth_user,credentials_exposed,transaction,"
-         "auth_before_tls\r\n";
+         "auth_before_tls,partner,sender_domain\r\n";
 }
 
 std::string format_csv_row(const LogRecord& r, std::time_t when) {
@@ -134,7 +137,8 @@ std::string format_csv_row(const LogRecord& r, std::time_t when) {
   for (const std::string_view v :
        {r.queue_id, r.client, r.source, r.action, r.reason, tls, r.cipher, r.bits, r.cert_subject,
         r.cert_issuer, r.auth, r.auth_user, std::string_view(r.credentials_exposed ? "yes" : "no"),
-        r.transaction, std::string_view(r.auth_before_tls ? "yes" : "no")}) {
+        r.transaction, std::string_view(r.auth_before_tls ? "yes" : "no"), r.partner,
+        r.sender_domain}) {
     row += ',';
     row += csv_field(v);
   }

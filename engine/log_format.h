@@ -15,6 +15,14 @@ struct LogRecord {
   std::string_view reason;    // empty for an accepted session
   std::string_view client;    // address or "unknown"
   std::string_view source;
+  // The [partner NAME] that refused (or would have); on an accept line every
+  // partner that applied, comma-separated. Empty: none.
+  std::string_view partner;
+  // The envelope sender's domain as EnvelopeDomain::log_text() writes it (the
+  // domain, "<>", "(none)", "(unparsable)"); empty: the sender is not known.
+  std::string_view sender_domain;
+  // A recipient refused on its own (a partner's recipient_domains): its domain.
+  std::string_view rcpt_domain;
   // The protocol; what the MTA sent in {tls_version} if it is not one tlsgate
   // knows (judged as no TLS); empty: none sent.
   std::string_view tls;
@@ -45,7 +53,8 @@ inline constexpr std::size_t kMaxLoggedValue = 256;
 // kMaxLoggedValue bytes is cut there and ends in ... inside the quotes.
 std::string escape_value(std::string_view value);
 
-// "QUEUEID: action=... reason=... client=... source=... tls=... ..." (design §4).
+// "QUEUEID: action=... reason=... client=... source=... tls=... ..." (design §4);
+// partner=, sender_domain= and rcpt_domain= after source= when they have a value.
 // tls, cipher, bits, auth and cert are "none" when empty; a value that is the
 // word "none" itself is quoted (cert="none"), so that it never reads as absent.
 std::string format_log_line(const LogRecord& r);
@@ -58,6 +67,8 @@ std::string format_log_line(const LogRecord& r);
 // shows it as text instead of running it as a formula (OWASP's CSV injection
 // advice); a reader drops one leading ' to get the value back.
 std::string csv_field(std::string_view value);
+// The columns in order; rows written before a column was added have fewer, and
+// readers find columns by this header's names.
 std::string csv_header();
 std::string format_csv_row(const LogRecord& r, std::time_t when);
 

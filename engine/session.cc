@@ -2,10 +2,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
+#include <functional>
 
 #include "engine/metrics.h"
 #include "policy/tls.h"
@@ -43,6 +45,7 @@ Session::Session(std::shared_ptr<const policy::Policy> policy,
                  std::optional<policy::Address> client, DecisionSink sink, bool macro_lists_taken)
     : policy_(std::move(policy)),
       rule_(&policy_->rule_for(client)),
+      client_(client),
       client_text_(client ? client->to_string() : "unknown"),
       sink_(std::move(sink)),
       macro_lists_taken_(macro_lists_taken),
@@ -76,6 +79,7 @@ std::string Session::mta_evidence() const {
 
 void Session::set_client(std::optional<policy::Address> client) {
   rule_ = &policy_->rule_for(client);
+  client_ = client;  // a partner's networks are checked against it
   client_text_ = client ? client->to_string() : "unknown";
 }
 
@@ -144,10 +148,17 @@ policy::SessionFacts Session::facts() const {
   // Postfix forgets an AUTH at STARTTLS: what it reports is current.
   f.auth_before_tls = mta() != policy::Mta::postfix && auth_history_.auth_before_tls();
   f.secret_sent_in_clear_earlier = auth_history_.secret_sent_in_clear();
+  f.client = client_;
   return f;
 }
 
-void Session::log(Severity severity, const policy::Decision& d) {
+Severity Session::severity_of(const policy::Decision& d) {
+  // An exposed password is a warning whatever the verdict: it must be changed.
+  if (d.would_reject || d.credentials_exposed) return Severity::warning;
+  return d.refused() ? Severity::notice : Severity::info;
+}
+
+void Session::log(Severity severity, const policy::Decision& d, std::string_view rcpt_domain) {
   const policy::SessionFacts f = facts();
   LogRecord r;
   r.queue_id = queue_id_;
@@ -155,6 +166,14 @@ void Session::log(Severity severity, const policy::Decision& d) {
   r.reason = d.refused() ? policy::reason_name(d.reason) : std::string_view();
   r.client = client_text_;
   r.source = rule_->source;
+  // A refusal names the partner that made it; an accept every one that applied.
+  std::string partners;
+  for (const std::string_view p : d.partners) {
+    partners += (partners.empty() ? "" : ",") + std::string(p);
+  }
+  r.partner = d.refused() ? d.partner : std::string_view(partners);
+  r.sender_domain = sender_.log_text();
+  r.rcpt_domain = rcpt_domain;
   r.tls = f.tls_version ? policy::tls_version_name(*f.tls_version) : f.tls_reported;
   r.cipher = macros_.cipher;
   r.bits = macros_.cipher_bits;
@@ -181,28 +200,51 @@ void Session::log(Severity severity, const policy::Decision& d) {
   }
 }
 
+// The transaction's decision: the source's rule and the sender's partners. A
+// would-reject is logged now, the message itself at end of message.
 policy::Decision Session::decide_and_log() {
-  const policy::Decision d = policy::decide(*rule_, facts());
+  if (mail_rules_.empty()) mail_rules_.push_back(rule_);
+  const policy::Decision d = policy::decide(mail_rules_, facts());
   decided_ = {macros_, d};
-  // An exposed password is a warning whatever the verdict: it must be changed.
-  if (d.would_reject) {
-    log(Severity::warning, d);  // the message itself is logged at end of message
-  } else if (d.refused()) {
-    log(d.credentials_exposed ? Severity::warning : Severity::notice, d);
+  if (d.refused()) log(severity_of(d), d);
+  return d;
+}
+
+// One recipient's partners; the transaction's decision has let it through.
+policy::Decision Session::decide_recipient(std::string_view recipient) {
+  const policy::EnvelopeDomain domain = policy::envelope_domain(recipient);
+  const std::vector<const policy::Rule*> partners =
+      policy_->partners_for_recipient(domain, sender_partners_);
+  if (partners.empty()) return {};
+  const policy::Decision d = policy::decide(partners, facts());
+  if (d.refused()) log(severity_of(d), d, domain.log_text());
+  if (!d.refused() || d.would_reject) {  // the message goes to this recipient
+    recipient_partners_.insert(recipient_partners_.end(), partners.begin(), partners.end());
   }
   return d;
 }
 
-policy::Decision Session::at_mail(const MacroLookup& macros) {
+policy::Decision Session::at_mail(const MacroLookup& macros,
+                                  std::optional<std::string_view> sender) {
   begin_transaction();
   read_transaction_macros(macros);
+  sender_ = sender ? policy::envelope_domain(*sender) : policy::EnvelopeDomain{};
+  sender_partners_ = policy_->partners_for_sender(sender_);
+  mail_rules_.assign(1, rule_);
+  mail_rules_.insert(mail_rules_.end(), sender_partners_.for_transaction.begin(),
+                     sender_partners_.for_transaction.end());
+  recipient_partners_.clear();
   return decide_and_log();
 }
 
-policy::Decision Session::at_rcpt(const MacroLookup& macros) {
+policy::Decision Session::at_rcpt(const MacroLookup& macros,
+                                  std::optional<std::string_view> recipient) {
   read_transaction_macros(macros);
-  if (decided_ && decided_->first == macros_) return decided_->second;
-  return decide_and_log();
+  const policy::Decision transaction =
+      decided_ && decided_->first == macros_ ? decided_->second : decide_and_log();
+  if (!recipient || (transaction.refused() && !transaction.would_reject)) return transaction;
+  const policy::Decision d = decide_recipient(*recipient);
+  return d.refused() ? d : transaction;
 }
 
 policy::Decision Session::at_end_of_message(const MacroLookup& macros) {
@@ -217,7 +259,17 @@ policy::Decision Session::at_end_of_message(const MacroLookup& macros) {
   accepted.would_reject = false;  // the message itself was accepted
   accepted.verdict = policy::Verdict::accept;
   accepted.reason = policy::Reason::none;
-  log(accepted.credentials_exposed ? Severity::warning : Severity::info, accepted);
+  // Every partner that applied, the sender's and the recipients', in file order
+  // (the partners are one array of the policy).
+  std::vector<const policy::Rule*> applied = recipient_partners_;
+  for (const policy::Rule* r : mail_rules_) {
+    if (!r->partner.empty()) applied.push_back(r);
+  }
+  std::sort(applied.begin(), applied.end(), std::less<>());
+  applied.erase(std::unique(applied.begin(), applied.end()), applied.end());
+  accepted.partners.clear();
+  for (const policy::Rule* r : applied) accepted.partners.push_back(r->partner);
+  log(severity_of(accepted), accepted);
   at_abort();
   return accepted;
 }
@@ -225,6 +277,10 @@ policy::Decision Session::at_end_of_message(const MacroLookup& macros) {
 void Session::at_abort() {
   decided_.reset();
   queue_id_.clear();
+  sender_ = {};
+  sender_partners_ = {};
+  mail_rules_.clear();
+  recipient_partners_.clear();
 }
 
 }  // namespace tlsgate::engine

@@ -8,11 +8,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "engine/log_format.h"
 #include "engine/logger.h"
 #include "policy/address.h"
 #include "policy/decision.h"
+#include "policy/domain.h"
 #include "policy/facts.h"
 #include "policy/policy.h"
 
@@ -58,8 +61,23 @@ class Session {
   // MAIL decides for the transaction; RCPT decides again only if the facts changed
   // (the same facts give the same answer, a refusal included); end of message logs
   // the accepted message, or refuses it again if its facts were refused.
-  policy::Decision at_mail(const MacroLookup& macros);
-  policy::Decision at_rcpt(const MacroLookup& macros);
+  //
+  // Partners (issue 21). `sender` is MAIL FROM's address as the MTA gave it
+  // ("<u@d>", or Sendmail's {mail_addr} "u@d"), `recipient` RCPT TO's; nullopt
+  // when the front end does not pass it (then no partner applies by it, and nothing
+  // changes). At MAIL the partners whose sender_domains match and that have no
+  // recipient_domains apply with the source's rule, to the whole transaction. At
+  // each RCPT the partners whose recipient_domains match apply to that recipient,
+  // those with sender_domains too only if they matched the sender at MAIL: their
+  // refusal refuses this recipient only (logged with rcpt_domain=), the other
+  // recipients and the message go on. at_rcpt answers the transaction's refusal if
+  // there is one, else this recipient's; end of message names every partner that
+  // applied to the message. The policy service calls both at RCPT: at_mail once
+  // per transaction, then at_rcpt per recipient.
+  policy::Decision at_mail(const MacroLookup& macros,
+                           std::optional<std::string_view> sender = std::nullopt);
+  policy::Decision at_rcpt(const MacroLookup& macros,
+                           std::optional<std::string_view> recipient = std::nullopt);
   policy::Decision at_end_of_message(const MacroLookup& macros);
   void at_abort();  // the transaction ended without a message
 
@@ -86,11 +104,15 @@ class Session {
   bool tls_active() const;
   policy::SessionFacts facts() const;  // views into this session's strings
   policy::Decision decide_and_log();
-  // Logs a decision and counts it (engine/metrics.h).
-  void log(Severity severity, const policy::Decision& d);
+  policy::Decision decide_recipient(std::string_view recipient);
+  // Logs a decision and counts it (engine/metrics.h); `rcpt_domain`: a recipient
+  // refused on its own.
+  void log(Severity severity, const policy::Decision& d, std::string_view rcpt_domain = {});
+  static Severity severity_of(const policy::Decision& d);
 
   std::shared_ptr<const policy::Policy> policy_;  // the snapshot taken at connect
   const policy::Rule* rule_;
+  std::optional<policy::Address> client_;
   std::string client_text_;
   DecisionSink sink_;
   bool macro_lists_taken_;
@@ -106,6 +128,13 @@ class Session {
   std::string transaction_;  // id_ + "." + the transaction's number
   // This transaction's last decision and the macros it was made on.
   std::optional<std::pair<Macros, policy::Decision>> decided_;
+  // This transaction's envelope: the sender's domain (Kind::none: not given), the
+  // partners it brings in, the rules MAIL decides on (the source's, then partners),
+  // and the partners that applied to a recipient that was not refused.
+  policy::EnvelopeDomain sender_;
+  policy::SenderPartners sender_partners_;
+  std::vector<const policy::Rule*> mail_rules_;
+  std::vector<const policy::Rule*> recipient_partners_;
   bool exposure_counted_ = false;  // a session's exposed password counts once
 };
 

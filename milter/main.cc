@@ -29,6 +29,7 @@ constexpr const char* kUsageText =
        tlsgate [-c FILE] -n
        tlsgate [-c FILE] --explain ADDR [--tls-version V] [--cipher NAME] [--bits N]
                          [--auth MECH] [--cert-verified] [--cert-subject S] [--cert-issuer I]
+                         [--sender ADDRESS] [--recipient ADDRESS]...
        tlsgate report [OPTIONS] CSV...   (the rollout report: tlsgate report -h)
        tlsgate -V | -h
 
@@ -37,9 +38,9 @@ Enforces TLS rules per client netblock for Postfix and Sendmail (a milter).
   -c, --config FILE   configuration file (default /etc/tlsgate/tlsgate.ini)
   -n, --check         check the configuration as a start would, without binding
                       (user and group exist, the socket's host resolves), print
-                      "OK: N sources, M netblocks; monitor: SOURCES" (the
-                      sources in monitor mode, as inherited) or every error as
-                      FILE:LINE: message, and exit
+                      "OK: N sources, M netblocks[, P partners]; monitor:
+                      SOURCES" (the sources and partners in monitor mode, as
+                      inherited) or every error as FILE:LINE: message, and exit
       --explain ADDR  show the source governing ADDR (an IPv4/IPv6 address, or
                       "unknown"), the merged rules with the origin of each value,
                       and the decision for the session described by:
@@ -50,6 +51,10 @@ Enforces TLS rules per client netblock for Postfix and Sendmail (a milter).
       --auth MECH       SASL mechanism the client authenticated with
       --cert-verified   the MTA verified the client certificate named by
       --cert-subject S, --cert-issuer I   its subject's and issuer's CN
+      --sender ADDRESS  MAIL FROM's address (<> the null sender): the partners
+                        whose sender_domains match, and the decision at MAIL
+      --recipient ADDRESS   RCPT TO's address, repeatable: the partners whose
+                        recipient_domains match, and the decision for each
   -f, --foreground    run in the foreground, also log to stderr
   -p, --socket SPEC   override [milter] socket (the same syntax, checked the same
                       way, also with -n)
@@ -69,6 +74,7 @@ struct Options {
   bool check = false;
   std::optional<std::string> explain_address;
   policy::FactText facts;
+  policy::ExplainEnvelope envelope;
   bool foreground = false;
   std::optional<std::string> socket;
 };
@@ -81,7 +87,9 @@ enum LongOnly {
   kAuth,
   kCertVerified,
   kSubject,
-  kIssuer
+  kIssuer,
+  kSender,
+  kRecipient
 };
 
 int usage_error(const std::string& message) {
@@ -117,7 +125,7 @@ int run_explain(const Options& o) {
   }
   const auto loaded = policy::load_policy(o.config, {.keep_netblocks = true});
   if (!loaded.policy) return print_errors(loaded.errors);
-  std::cout << policy::explain(*loaded.policy, client, policy::parse_facts(o.facts));
+  std::cout << policy::explain(*loaded.policy, client, policy::parse_facts(o.facts), o.envelope);
   return kOk;
 }
 
@@ -143,6 +151,8 @@ int main(int argc, char** argv) {
       {"cert-verified", no_argument, nullptr, kCertVerified},
       {"cert-subject", required_argument, nullptr, kSubject},
       {"cert-issuer", required_argument, nullptr, kIssuer},
+      {"sender", required_argument, nullptr, kSender},
+      {"recipient", required_argument, nullptr, kRecipient},
       {nullptr, 0, nullptr, 0},
   };
   Options o;
@@ -163,12 +173,17 @@ int main(int argc, char** argv) {
       case kCertVerified: o.facts.cert_verified = true; break;
       case kSubject: o.facts.cert_subject = optarg; break;
       case kIssuer: o.facts.cert_issuer = optarg; break;
+      case kSender: o.envelope.sender = optarg; break;
+      case kRecipient: o.envelope.recipients.push_back(optarg); break;
       case ':': return usage_error(std::string("option needs a value: ") + argv[optind - 1]);
       default: return usage_error(std::string("unknown option: ") + argv[optind - 1]);
     }
   }
   if (optind < argc) return usage_error(std::string("unexpected argument: ") + argv[optind]);
   if (o.check && o.explain_address) return usage_error("-n and --explain do not go together");
+  if (!o.explain_address && (o.envelope.sender || !o.envelope.recipients.empty())) {
+    return usage_error("--sender and --recipient go with --explain");
+  }
   // The check [milter] socket gets, at a start and with -n alike (libmilter would take
   // "-p foo" as a unix socket ./foo).
   if (o.socket) {

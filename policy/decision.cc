@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "policy/netblock_table.h"
+
 namespace tlsgate::policy {
 namespace {
 
@@ -18,7 +20,10 @@ struct ReasonEntry {
 
 // RFC 3207 (530 5.7.0 for a missing STARTTLS), RFC 4954 (5.7.10 encryption
 // needed for the mechanism), RFC 3463/5248 (5.7.0 security policy).
-constexpr std::array<ReasonEntry, 7> kReasons{{
+constexpr std::array<ReasonEntry, 8> kReasons{{
+    // A partner's sender domain from elsewhere: RFC 3463 X.7.1, delivery not authorized.
+    {Reason::partner_network, "partner_network", 550, "5.7.1", 450, "4.7.1",
+     "Mail from this sender domain is not accepted from this network"},
     {Reason::plaintext_auth, "plaintext_auth", 530, "5.7.10", 450, "4.7.10",
      "Encryption needed for PLAIN/LOGIN authentication"},
     {Reason::auth_before_starttls, "auth_before_starttls", 530, "5.7.10", 450, "4.7.10",
@@ -59,7 +64,14 @@ bool cert_acceptable(const Rule& rule, const SessionFacts& f) {
          (rule.client_cert_subject.empty() || f.cert_subject == rule.client_cert_subject);
 }
 
+// A partner's networks, where they are set: an unknown client is outside them.
+bool from_partner_network(const Rule& rule, const SessionFacts& f) {
+  return !rule.partner_networks ||
+         (f.client && rule.partner_networks->lookup(*f.client) != NetblockTable::kNone);
+}
+
 Reason first_failure(const Rule& rule, const SessionFacts& f) {
+  if (!from_partner_network(rule, f)) return Reason::partner_network;
   const bool authenticated = !f.auth_mechanism.empty();
   const bool auth_in_clear = authenticated && (!f.tls_active || f.auth_before_tls);
   if (auth_in_clear && sends_secret(f.auth_mechanism) && !rule.allow_unencrypted_plain_auth) {
@@ -85,23 +97,31 @@ Reason first_failure(const Rule& rule, const SessionFacts& f) {
 
 }  // namespace
 
-Decision decide(const Rule& rule, const SessionFacts& facts) {
+Decision decide(std::span<const Rule* const> rules, const SessionFacts& facts) {
   Decision d;
   const bool auth_in_clear = !facts.tls_active || facts.auth_before_tls;
   d.credentials_exposed =
       (auth_in_clear && sends_secret(facts.auth_mechanism)) || facts.secret_sent_in_clear_earlier;
-  d.reason = first_failure(rule, facts);
-  const ReasonEntry* reply = entry_for(d.reason);
-  if (reply == nullptr) return d;
-
-  const bool tempfail = rule.action == Action::tempfail;
-  d.smtp_code = tempfail ? reply->tempfail_code : reply->reject_code;
-  d.status_code = tempfail ? reply->tempfail_status : reply->reject_status;
-  d.text = reply->text;
-  if (rule.mode == Mode::monitor) {
-    d.would_reject = true;
-  } else {
-    d.verdict = tempfail ? Verdict::tempfail : Verdict::reject;
+  for (const Rule* rule : rules) {
+    if (!rule->partner.empty()) d.partners.push_back(rule->partner);
+  }
+  for (const Rule* rule : rules) {
+    const Reason reason = first_failure(*rule, facts);
+    const ReasonEntry* reply = entry_for(reason);
+    if (reply == nullptr) continue;
+    const bool monitor = rule->mode == Mode::monitor;
+    if (monitor && d.would_reject) continue;  // an earlier would-reject stands
+    const bool tempfail = rule->action == Action::tempfail;
+    d.reason = reason;
+    d.smtp_code = tempfail ? reply->tempfail_code : reply->reject_code;
+    d.status_code = tempfail ? reply->tempfail_status : reply->reject_status;
+    d.text = reply->text;
+    d.partner = rule->partner;
+    d.would_reject = monitor;
+    if (!monitor) {
+      d.verdict = tempfail ? Verdict::tempfail : Verdict::reject;
+      return d;
+    }
   }
   return d;
 }

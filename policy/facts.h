@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "policy/address.h"
 #include "policy/tls.h"
 
 namespace tlsgate::policy {
@@ -41,6 +42,9 @@ struct SessionFacts {
   // Earlier in the session a password or token crossed the network in clear, even
   // if that AUTH is gone now (Postfix forgets it at STARTTLS).
   bool secret_sent_in_clear_earlier = false;
+  // The client's address (nullopt: unknown). The source's rule was chosen by it;
+  // a partner's networks are checked against it.
+  std::optional<Address> client;
 };
 
 SessionFacts parse_facts(const FactText& text);

@@ -29,7 +29,7 @@ struct Setting {
 
 struct Section {
   Scope scope;
-  std::string name;    // the source's name; "milter" for [milter]
+  std::string name;    // the source's or partner's name; "milter" for [milter]
   std::string header;  // as written between the brackets, normalised: "source NAME"
   int header_line = 0;
   std::map<const KeySpec*, Setting> settings;
@@ -38,26 +38,42 @@ struct Section {
     const auto it = settings.find(key);
     return it == settings.end() ? nullptr : &it->second;
   }
-  bool has_networks() const {
-    return std::any_of(settings.begin(), settings.end(), [](const auto& s) {
-      return s.first->type == ValueType::cidr_list || s.first->type == ValueType::networks_file;
-    });
+  // The first setting of a key of this type, or nullptr.
+  const std::pair<const KeySpec* const, Setting>* first_of(ValueType type) const {
+    const auto it = std::find_if(settings.begin(), settings.end(),
+                                 [type](const auto& s) { return s.first->type == type; });
+    return it == settings.end() ? nullptr : &*it;
   }
+  bool has_networks() const {
+    return first_of(ValueType::cidr_list) != nullptr ||
+           first_of(ValueType::networks_file) != nullptr;
+  }
+  bool is_default_source() const { return scope == Scope::source && name == kDefaultSource; }
 };
 
-// "source NAME" or "milter", with any run of blanks between words.
+// "source NAME", "partner NAME" or "milter", with any run of blanks between words.
 std::vector<std::string> words_of(std::string_view text) {
   std::vector<std::string> words;
-  std::istringstream in{std::string(text)};
-  for (std::string w; in >> w;) words.push_back(w);
+  constexpr std::string_view kBlanks = " \t\n\v\f\r";  // what `istream >>` skips
+  for (std::size_t start = 0; (start = text.find_first_not_of(kBlanks, start)) != text.npos;) {
+    const std::size_t end = std::min(text.find_first_of(kBlanks, start), text.size());
+    words.emplace_back(text.substr(start, end - start));
+    start = end;
+  }
   return words;
 }
 
-// A key's value when no section sets it: the table's default, read as any value.
-Value built_in_value(const KeySpec& key) {
-  if (key.default_value.empty()) return {};
-  return std::get<Value>(read_value(key, key.default_value, {}));
+// A value the table gives (a default), read as any value.
+Value table_value(const KeySpec& key, std::string_view text) {
+  if (text.empty()) return {};
+  return std::get<Value>(read_value(key, text, {}));
 }
+
+// A key's value when no section sets it: the table's default.
+Value built_in_value(const KeySpec& key) { return table_value(key, key.default_value); }
+
+const std::string kExpectedSections =
+    "expected [milter], [source NAME] or [partner NAME], NAME of letters, digits, - _ .";
 
 bool valid_source_name(std::string_view name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
@@ -106,29 +122,31 @@ class PolicyBuilder {
     if (words.size() == 1 && words[0] == "milter") {
       scope = Scope::milter;
       header = name = "milter";
-    } else if (words.size() == 2 && words[0] == "source" && valid_source_name(words[1])) {
+    } else if (words.size() == 2 && (words[0] == "source" || words[0] == "partner") &&
+               valid_source_name(words[1])) {
+      scope = words[0] == "source" ? Scope::source : Scope::partner;
       name = words[1];
-      header = "source " + name;
+      header = words[0] + " " + name;
     } else if (e.section_line == 0) {  // no [header] above this key
       error(e.line, "'" + std::string(e.key) +
-                        "' is not in any section (expected [milter] or [source NAME] before it)");
+                        "' is not in any section (expected [milter], [source NAME] or "
+                        "[partner NAME] before it)");
       return nullptr;
     } else {
       if (reported_sections_.insert({std::string(e.section), e.section_line}).second) {
         error(e.section_line,
-              "unknown section [" + std::string(e.section) +
-                  "] (expected [milter] or [source NAME], NAME of letters, digits, - _ .)");
+              "unknown section [" + std::string(e.section) + "] (" + kExpectedSections + ")");
       }
       return nullptr;
     }
 
-    auto it = std::find_if(sections_.begin(), sections_.end(),
-                           [&](const Section& s) { return s.header == header; });
-    if (it == sections_.end()) {
+    const auto [found, added] = section_index_.try_emplace(header, sections_.size());
+    if (added) {
       sections_.push_back({scope, name, header, e.section_line, {}});
       source_count_ += scope == Scope::source ? 1 : 0;
       return &sections_.back();
     }
+    const auto it = sections_.begin() + static_cast<std::ptrdiff_t>(found->second);
     if (it->header_line == 0) {  // [source default] exists implicitly until written
       it->header_line = e.section_line;
       ++source_count_;
@@ -141,7 +159,17 @@ class PolicyBuilder {
   }
 
   void on_entry(const IniEntry& e) {
-    Section* section = section_for(e);
+    // The keys of one section come one after the other: its header's line finds it.
+    Section* section = nullptr;
+    if (e.section_line != 0 && e.section_line == last_section_line_) {
+      section = &sections_[last_section_];
+    } else {
+      section = section_for(e);
+      if (section != nullptr) {
+        last_section_line_ = e.section_line;
+        last_section_ = static_cast<std::size_t>(section - sections_.data());
+      }
+    }
     if (section == nullptr || e.key.empty()) return;  // empty: a section with no keys
     const std::string where = "[" + section->header + "]";
     const KeySpec* key = find_key(section->scope, e.key);
@@ -170,7 +198,7 @@ class PolicyBuilder {
 
     const auto section_index = static_cast<std::uint32_t>(section - sections_.data());
     const bool networks_file = key->type == ValueType::networks_file;
-    if ((networks_file || key->type == ValueType::cidr_list) && section->name == kDefaultSource) {
+    if ((networks_file || key->type == ValueType::cidr_list) && section->is_default_source()) {
       error(e.line, std::string(key->name) +
                         ": [source default] governs every client no other source does; it "
                         "takes no networks");
@@ -183,21 +211,26 @@ class PolicyBuilder {
 
   // Reads every `networks` value and networks_file in the order the INI file lists
   // them, after counting them so that the netblocks are allocated once.
+  // A partner's networks go to a list of its own: they say where its sender
+  // domains may send from, and govern no client.
   void read_networks() {
     std::size_t count = 0;
     for (const Networks& n : networks_) {
+      if (sections_[n.section].scope != Scope::source) continue;
       count += n.is_file() ? count_networks_file(n.text) : count_networks(n.text);
     }
     prefixes_.items.v4.reserve(count);
     prefixes_.items.v6.reserve(count);
     for (const Networks& n : networks_) {
+      PrefixList& list =
+          sections_[n.section].scope == Scope::source ? prefixes_ : partner_prefixes_[n.section];
       std::error_code ec;
       if (!n.is_file()) {
-        parse_networks(n.text, file_, n.line, n.section, prefixes_, errors_);
+        parse_networks(n.text, file_, n.line, n.section, list, errors_);
       } else if (std::filesystem::is_directory(n.text, ec)) {
         error(n.line, std::string(n.key->name) + " " + n.text + ": is a directory");
       } else {
-        read_networks_file(n.key->name, n.text, file_, n.line, n.section, prefixes_, errors_);
+        read_networks_file(n.key->name, n.text, file_, n.line, n.section, list, errors_);
       }
     }
     networks_.clear();
@@ -216,9 +249,13 @@ class PolicyBuilder {
   }
 
   std::shared_ptr<const Policy> build();
+  void check_partner_sections();
+  void build_partners(Policy& policy);
   void check_certificate_names(const std::vector<Rule>& rules);
   std::uint32_t chain_for(std::uint32_t section, std::uint32_t parent_chain);
   Rule make_rule(std::uint32_t chain) const;
+  Rule make_partner_rule(std::uint32_t section, const std::vector<ResolvedSetting>& unset);
+  ResolvedSetting milter_default(const KeySpec& key) const;
   int nothing_to_serve() const;
 
   struct ChainNode {
@@ -231,6 +268,9 @@ class PolicyBuilder {
   ValueReader reader_;
   std::vector<ConfigError> errors_;
   std::vector<Section> sections_;  // [0] is [source default]
+  std::unordered_map<std::string, std::size_t> section_index_{{"source default", 0}};  // by header
+  int last_section_line_ = 0;  // the header of the last entry's section, and its index
+  std::size_t last_section_ = 0;
   std::size_t source_count_ = 0;
   std::set<std::pair<std::string, int>> reported_sections_;
   struct Networks {  // a netblock list (its text) or a file of them (its path)
@@ -242,6 +282,7 @@ class PolicyBuilder {
   };
   std::vector<Networks> networks_;
   PrefixList prefixes_;
+  std::map<std::uint32_t, PrefixList> partner_prefixes_;  // by section
   std::map<std::pair<CipherSet::Family, std::string>, std::shared_ptr<const CipherSet>> ciphers_;
   std::vector<ChainNode> chains_{{0, NetblockTable::kNone}};
   std::unordered_map<std::uint64_t, std::uint32_t> chain_index_;
@@ -269,10 +310,8 @@ Rule PolicyBuilder::make_rule(std::uint32_t chain) const {
   rule.source = lineage.front()->name;
   for (const Section* s : lineage) rule.chain.push_back(s->name);
 
-  const auto milter = std::find_if(sections_.begin(), sections_.end(),
-                                   [](const Section& s) { return s.scope == Scope::milter; });
   for (const KeySpec* key : all_keys()) {
-    if (key->to_rule == nullptr) continue;
+    if (key->to_rule == nullptr || !key->scopes.has(Scope::source)) continue;
     ResolvedSetting resolved{key, {}, {}};
     bool found = false;
     for (const Section* s : lineage) {
@@ -284,9 +323,7 @@ Rule PolicyBuilder::make_rule(std::uint32_t chain) const {
       }
     }
     if (!found && key->default_from != nullptr) {  // e.g. a source's mode: [milter] mode
-      const Setting* set = milter == sections_.end() ? nullptr : milter->get(key->default_from);
-      if (set != nullptr) resolved.origin = {"milter", file_, set->line};
-      resolved.value = set != nullptr ? set->value : built_in_value(*key->default_from);
+      resolved = milter_default(*key);
       found = true;
     }
     if (!found) resolved.value = built_in_value(*key);
@@ -294,6 +331,114 @@ Rule PolicyBuilder::make_rule(std::uint32_t chain) const {
     rule.settings.push_back(std::move(resolved));
   }
   return rule;
+}
+
+// A key whose default is a [milter] key's value: that value and where it was set.
+ResolvedSetting PolicyBuilder::milter_default(const KeySpec& key) const {
+  ResolvedSetting resolved{&key, built_in_value(*key.default_from), {}};
+  const auto milter = section_index_.find("milter");
+  if (milter == section_index_.end()) return resolved;
+  if (const Setting* set = sections_[milter->second].get(key.default_from)) {
+    resolved.value = set->value;
+    resolved.origin = {"milter", file_, set->line};
+  }
+  return resolved;
+}
+
+// A partner's rule: what it sets, and for every other key the value that imposes
+// nothing (a partner inherits from no source); its mode defaults to [milter] mode.
+// For --explain, its settings list what it sets, and its mode and action however
+// they were set. `unset`: each partner key's value where a partner does not set it.
+Rule PolicyBuilder::make_partner_rule(std::uint32_t section,
+                                      const std::vector<ResolvedSetting>& unset) {
+  const Section& s = sections_[section];
+  Rule rule;
+  rule.partner = s.name;
+  const bool explain = options_.keep_netblocks;
+  if (explain) rule.settings.reserve(s.settings.size() + 2);  // what it sets, mode, action
+  for (const ResolvedSetting& otherwise : unset) {
+    const KeySpec* key = otherwise.key;
+    const Setting* set = s.get(key);
+    const bool how = key->type == ValueType::mode || key->type == ValueType::action;
+    if (set != nullptr) {
+      if (key->to_rule != nullptr) key->to_rule(rule, set->value);
+      if (explain) rule.settings.push_back({key, set->value, {s.header, file_, set->line}});
+    } else {
+      if (key->to_rule != nullptr) key->to_rule(rule, otherwise.value);
+      if (explain && how) rule.settings.push_back(otherwise);
+    }
+  }
+
+  if (auto it = partner_prefixes_.find(section); it != partner_prefixes_.end()) {
+    rule.partner_networks = std::make_shared<const NetblockTable>(NetblockTable::build(
+        std::move(it->second.items), [](std::uint32_t payload, std::uint32_t) { return payload; },
+        [](const NetblockTable::Duplicate&) {}));  // listed twice: harmless
+    partner_prefixes_.erase(it);
+  }
+  return rule;
+}
+
+// The partners' rules in file order, and the domain indexes that find them.
+void PolicyBuilder::build_partners(Policy& policy) {
+  policy.partners_.reserve(static_cast<std::size_t>(
+      std::count_if(sections_.begin(), sections_.end(),
+                    [](const Section& s) { return s.scope == Scope::partner; })));
+  std::vector<ResolvedSetting> unset;  // read once, not once per partner
+  for (const KeySpec* key : all_keys()) {
+    if (!key->scopes.has(Scope::partner)) continue;
+    unset.push_back(key->default_from != nullptr
+                        ? milter_default(*key)
+                        : ResolvedSetting{key, table_value(*key, partner_default(*key)), {}});
+  }
+  DomainIndex::Builder senders, recipients;
+  for (std::uint32_t section = 0; section < sections_.size(); ++section) {
+    if (sections_[section].scope != Scope::partner) continue;
+    const auto id = static_cast<std::uint32_t>(policy.partners_.size());
+    Rule& rule = policy.partners_.emplace_back(make_partner_rule(section, unset));
+    if (rule.sender_domains) {
+      for (const DomainPattern& p : rule.sender_domains->patterns) senders.add(p, id);
+    }
+    if (rule.recipient_domains) {
+      for (const DomainPattern& p : rule.recipient_domains->patterns) recipients.add(p, id);
+    }
+  }
+  policy.sender_index_ = std::move(senders).build();
+  policy.recipient_index_ = std::move(recipients).build();
+}
+
+// What a partner section needs besides its values: a domain key, and networks only
+// for sender domains (networks say where a sender domain's mail may come from).
+void PolicyBuilder::check_partner_sections() {
+  std::string domain_keys;  // "sender_domains nor recipient_domains"
+  for (const KeySpec* key : all_keys()) {
+    if (!key->scopes.has(Scope::partner) || key->type != ValueType::domain_list) continue;
+    domain_keys += (domain_keys.empty() ? "" : " nor ") + std::string(key->name);
+  }
+  for (const Section& s : sections_) {
+    if (s.scope != Scope::partner) continue;
+    if (s.first_of(ValueType::domain_list) == nullptr) {
+      error(s.header_line, "[" + s.header + "] has neither " + domain_keys +
+                               " (a partner applies to mail by its envelope domains)");
+    }
+    for (const auto& [key, setting] : s.settings) {
+      if (key->partner_needs != nullptr && s.get(key->partner_needs) == nullptr) {
+        error(setting.line, std::string(key->name) + ": applies only beside " +
+                                std::string(key->partner_needs->name) + ", which [" + s.header +
+                                "] does not set (" + std::string(key->partner_needs_why) + ")");
+      }
+      // The certificate names, as in a source; a partner inherits nothing, so the
+      // requirement must be in the partner itself.
+      if (key->needs == nullptr || setting.value.text.empty()) continue;
+      const Setting* needed = s.get(key->needs);
+      const bool* on = needed == nullptr ? nullptr : std::get_if<bool>(&needed->value.typed);
+      if (needed != nullptr && on == nullptr) continue;  // its own value is the error
+      if (on == nullptr || !*on) {
+        error(setting.line, std::string(key->name) + ": applies only with " +
+                                std::string(key->needs->name) + " = yes, which [" + s.header +
+                                "] does not set");
+      }
+    }
+  }
 }
 
 // Keys that only narrow another (the certificate names narrow require_client_cert):
@@ -328,6 +473,7 @@ std::shared_ptr<const Policy> PolicyBuilder::build() {
       error(s.header_line, "[" + s.header + "] has no networks (set networks or networks_file)");
     }
   }
+  check_partner_sections();
 
   auto policy = std::make_shared<Policy>(Policy::Key{});
   const std::size_t listed = prefixes_.items.size();
@@ -357,6 +503,7 @@ std::shared_ptr<const Policy> PolicyBuilder::build() {
 
   for (std::uint32_t c = 0; c < chains_.size(); ++c) policy->rules_.push_back(make_rule(c));
   check_certificate_names(policy->rules_);
+  build_partners(*policy);
   if (!errors_.empty()) return nullptr;
   policy->source_count_ = source_count_;
   policy->netblock_count_ = listed - duplicates;

@@ -22,7 +22,9 @@ using SettingCheck =
     std::function<std::optional<std::string>(const KeySpec& key, std::string_view value)>;
 
 struct LoadOptions {
-  bool keep_netblocks = false;                        // keep each netblock's text for --explain
+  // For --explain: keep each netblock's text, and each partner's settings with
+  // where they were set (a daemon with many partners need not hold them).
+  bool keep_netblocks = false;
   CipherExpander expand_ciphers = CipherSet::expand;  // once per distinct cipher string
   SettingCheck check_setting = nullptr;               // none: the file's syntax and values only
 };

@@ -1,4 +1,5 @@
-// An immutable, loaded policy: the netblock table and the merged rule of each source.
+// An immutable, loaded policy: the netblock table and the merged rule of each source;
+// the rule of each [partner NAME] and the domain indexes that find them.
 #pragma once
 
 #include <cstddef>
@@ -7,6 +8,8 @@
 #include <vector>
 
 #include "policy/address.h"
+#include "policy/domain.h"
+#include "policy/domain_index.h"
 #include "policy/netblock_table.h"
 #include "policy/prefix.h"
 #include "policy/rule.h"
@@ -37,6 +40,16 @@ struct NetblockOrigin {
   std::string section;
 };
 
+// The partners an envelope sender brings in, each list in file order.
+struct SenderPartners {
+  // sender_domains match, no recipient_domains: they apply to the whole
+  // transaction, from MAIL on.
+  std::vector<const Rule*> for_transaction;
+  // sender_domains match and recipient_domains are set too: each applies to the
+  // recipients whose domain it also matches, at their RCPT.
+  std::vector<const Rule*> for_recipients;
+};
+
 class Policy {
  public:
   // Only the loader makes policies (a passkey keeps make_shared usable).
@@ -53,6 +66,20 @@ class Policy {
     return rules_[r == NetblockTable::kNone ? 0 : r];
   }
   const Rule& default_rule() const { return rules_.front(); }
+
+  // The partners whose sender_domains match the envelope sender's domain. The null
+  // sender, a sender without a domain and one whose domain does not parse match none.
+  SenderPartners partners_for_sender(const EnvelopeDomain& sender) const;
+  // The partners that apply to one recipient, in file order: those whose
+  // recipient_domains match its domain and that have no sender_domains, and those
+  // of sender.for_recipients that match it.
+  std::vector<const Rule*> partners_for_recipient(const EnvelopeDomain& recipient,
+                                                  const SenderPartners& sender) const;
+  const std::vector<Rule>& partners() const { return partners_; }  // file order
+  // Whether any partner keys on recipients: the milter needs RCPT only then.
+  bool has_recipient_partners() const { return recipient_index_.domain_count() > 0; }
+  const DomainIndex& sender_index() const { return sender_index_; }
+  const DomainIndex& recipient_index() const { return recipient_index_; }
   const MilterSettings& milter() const { return milter_; }
 
   std::size_t source_count() const { return source_count_; }
@@ -60,8 +87,9 @@ class Policy {
   std::vector<std::string> source_names() const;
   // "5 sources, 7 netblocks; monitor: legacy": the counts and the sources in
   // monitor mode as they are in force (a source's own mode, else the one it
-  // inherits, else [milter] mode), "none" or "all" where that says it. For -n, the
-  // started: line and the reloaded line.
+  // inherits, else [milter] mode), "none" or "all" where that says it. With
+  // partners: "5 sources, 7 netblocks, 2 partners; monitor: legacy, partner bank".
+  // For -n, the started: line and the reloaded line.
   std::string summary() const;
   std::size_t netblock_count() const { return netblock_count_; }
   const NetblockTable& table() const { return table_; }
@@ -81,6 +109,9 @@ class Policy {
   std::size_t source_count_ = 0;
   std::size_t netblock_count_ = 0;
   std::vector<NetblockOrigin> netblocks_;
+  std::vector<Rule> partners_;  // file order; the indexes' values index this
+  DomainIndex sender_index_;
+  DomainIndex recipient_index_;
 };
 
 }  // namespace tlsgate::policy

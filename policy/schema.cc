@@ -30,6 +30,10 @@ void assign(std::shared_ptr<const CipherSet>& field, const Value& v) {
   const auto* set = std::get_if<std::shared_ptr<const CipherSet>>(&v.typed);
   field = set != nullptr ? *set : nullptr;
 }
+void assign(std::shared_ptr<const DomainList>& field, const Value& v) {
+  const auto* list = std::get_if<std::shared_ptr<const DomainList>>(&v.typed);
+  field = list != nullptr ? *list : nullptr;
+}
 template <class Enum>
 requires std::is_enum_v<Enum>
 void assign(Enum& field, const Value& v) { field = std::get<Enum>(v.typed); }
@@ -141,57 +145,98 @@ constexpr KeySpec kMetricsInterval{milter,
                                    nullptr,
                                    &to_milter<&MilterSettings::metrics_interval>};
 
-// [source NAME]
-constexpr KeySpec kNetworks{source, "networks", ValueType::cidr_list, "",
-                            "client netblocks this section governs"};
-constexpr KeySpec kNetworksFile{source, "networks_file", ValueType::networks_file, "",
-                                "more netblocks, one a line, # comments"};
-constexpr KeySpec kRequireStarttls{source, "require_starttls",   ValueType::boolean,
-                                   "no",   "mail only over TLS", &to_rule<&Rule::require_starttls>};
-constexpr KeySpec kRequireStarttlsBeforeAuth{source,
+// [partner NAME]: the envelope domains its rule applies to.
+constexpr KeySpec kSenderDomains{partner,
+                                 "sender_domains",
+                                 ValueType::domain_list,
+                                 "",
+                                 "MAIL FROM domains the partner's rule applies to: d.example, "
+                                 "*.d.example (its subdomains)",
+                                 &to_rule<&Rule::sender_domains>};
+constexpr KeySpec kRecipientDomains{partner,
+                                    "recipient_domains",
+                                    ValueType::domain_list,
+                                    "",
+                                    "RCPT TO domains the partner's rule applies to (refusing "
+                                    "that recipient only)",
+                                    &to_rule<&Rule::recipient_domains>};
+
+// [source NAME], and the keys a [partner NAME] shares with it (the same meaning:
+// a partner's rule is checked as a source's is).
+constexpr Scopes rules = source | partner;
+constexpr std::string_view kSenderNetworks =
+    "they say where the partner's sender domains may send from";
+constexpr KeySpec kNetworks{
+    .scopes = rules,
+    .name = "networks",
+    .type = ValueType::cidr_list,
+    .default_value = "",
+    .help =
+        "client netblocks: those a source governs, those a partner's sender domains may "
+        "send from",
+    .partner_needs = &kSenderDomains,
+    .partner_needs_why = kSenderNetworks};
+constexpr KeySpec kNetworksFile{.scopes = rules,
+                                .name = "networks_file",
+                                .type = ValueType::networks_file,
+                                .default_value = "",
+                                .help = "more netblocks, one a line, # comments",
+                                .partner_needs = &kSenderDomains,
+                                .partner_needs_why = kSenderNetworks};
+constexpr KeySpec kRequireStarttls{rules, "require_starttls",   ValueType::boolean,
+                                   "no",  "mail only over TLS", &to_rule<&Rule::require_starttls>};
+constexpr KeySpec kRequireStarttlsBeforeAuth{rules,
                                              "require_starttls_before_auth",
                                              ValueType::boolean,
                                              "yes",
                                              "AUTH only after STARTTLS, whatever the mechanism",
-                                             &to_rule<&Rule::require_starttls_before_auth>};
+                                             &to_rule<&Rule::require_starttls_before_auth>,
+                                             nullptr,
+                                             nullptr,
+                                             nullptr,
+                                             "no"};
 constexpr KeySpec kAllowUnencryptedPlainAuth{
-    source,
+    rules,
     "allow_unencrypted_plain_auth",
     ValueType::boolean,
     "no",
     "PLAIN/LOGIN (and XOAUTH2, OAUTHBEARER) AUTH allowed without TLS",
-    &to_rule<&Rule::allow_unencrypted_plain_auth>};
-constexpr KeySpec kMinTlsVersion{source,
+    &to_rule<&Rule::allow_unencrypted_plain_auth>,
+    nullptr,
+    nullptr,
+    nullptr,
+    "yes"};
+constexpr KeySpec kMinTlsVersion{rules,
                                  "min_tls_version",
                                  ValueType::tls_version,
                                  "",
                                  "lowest TLS version accepted when TLS is used",
                                  &to_rule<&Rule::min_tls_version>};
-constexpr KeySpec kMinCipherBits{source,
+constexpr KeySpec kMinCipherBits{rules,
                                  "min_cipher_bits",
                                  ValueType::count,
                                  "0",
                                  "lowest symmetric key size accepted",
                                  &to_rule<&Rule::min_cipher_bits>};
-constexpr KeySpec kCiphers{source,
+constexpr KeySpec kCiphers{rules,
                            "ciphers",
                            ValueType::cipher_list,
                            "",
                            "accepted TLS <= 1.2 ciphers (OpenSSL cipher list)",
                            &to_rule<&Rule::ciphers>};
-constexpr KeySpec kTls13Ciphersuites{source,
+constexpr KeySpec kTls13Ciphersuites{rules,
                                      "tls13_ciphersuites",
                                      ValueType::ciphersuites,
                                      "",
                                      "accepted TLS 1.3 suites (OpenSSL ciphersuites)",
                                      &to_rule<&Rule::tls13_ciphersuites>};
-constexpr KeySpec kRequireClientCert{source,
+constexpr KeySpec kRequireClientCert{rules,
                                      "require_client_cert",
                                      ValueType::boolean,
                                      "no",
                                      "a client certificate the MTA verified is required",
                                      &to_rule<&Rule::require_client_cert>};
-constexpr KeySpec kClientCertIssuer{source,
+constexpr KeySpec kClientCertIssuer{rules,
                                     "client_cert_issuer",
                                     ValueType::text,
                                     "",
@@ -201,7 +246,7 @@ constexpr KeySpec kClientCertIssuer{source,
                                     nullptr,
                                     nullptr,
                                     &kRequireClientCert};
-constexpr KeySpec kClientCertSubject{source,
+constexpr KeySpec kClientCertSubject{rules,
                                      "client_cert_subject",
                                      ValueType::text,
                                      "",
@@ -211,22 +256,22 @@ constexpr KeySpec kClientCertSubject{source,
                                      nullptr,
                                      nullptr,
                                      &kRequireClientCert};
-constexpr KeySpec kAction{source,
+constexpr KeySpec kAction{rules,
                           "action",
                           ValueType::action,
                           "reject",
                           "reject (5xx) or tempfail (4xx) a refused session",
                           &to_rule<&Rule::action>};
-constexpr KeySpec kSourceMode{source,
-                              "mode",
-                              ValueType::mode,
-                              "",
-                              "enforce or monitor; default: [milter] mode",
-                              &to_rule<&Rule::mode>,
-                              nullptr,
-                              &kMilterMode};
+constexpr KeySpec kRuleMode{rules,
+                            "mode",
+                            ValueType::mode,
+                            "",
+                            "enforce or monitor; default: [milter] mode",
+                            &to_rule<&Rule::mode>,
+                            nullptr,
+                            &kMilterMode};
 
-constexpr std::array<const KeySpec*, 27> kKeys{
+constexpr std::array<const KeySpec*, 29> kKeys{
     &kSocket,
     &kPolicySocket,
     &kSocketMode,
@@ -240,6 +285,8 @@ constexpr std::array<const KeySpec*, 27> kKeys{
     &kPidFile,
     &kMetricsFile,
     &kMetricsInterval,
+    &kSenderDomains,
+    &kRecipientDomains,
     &kNetworks,
     &kNetworksFile,
     &kRequireStarttls,
@@ -253,7 +300,7 @@ constexpr std::array<const KeySpec*, 27> kKeys{
     &kClientCertIssuer,
     &kClientCertSubject,
     &kAction,
-    &kSourceMode,
+    &kRuleMode,
 };
 
 // ---- reading values ----
@@ -356,6 +403,12 @@ Read read_typed(const KeySpec& key, std::string_view v, const ValueReader& reade
       if (auto* problem = std::get_if<std::string>(&expanded)) return *problem;
       return Typed(std::get<std::shared_ptr<const CipherSet>>(std::move(expanded)));
     }
+    case ValueType::domain_list: {
+      if (v.empty()) return std::string("empty value");
+      auto list = parse_domain_list(v);
+      if (auto* problem = std::get_if<std::string>(&list)) return *problem;
+      return Typed(std::make_shared<const DomainList>(std::get<DomainList>(std::move(list))));
+    }
     case ValueType::path:
     case ValueType::networks_file:
       if (v.empty()) return std::string("empty value");
@@ -383,7 +436,7 @@ std::span<const KeySpec* const> all_keys() { return kKeys; }
 
 const KeySpec* find_key(Scope scope, std::string_view name) {
   for (const KeySpec* k : kKeys) {
-    if (k->scope == scope && k->name == name) return k;
+    if (k->scopes.has(scope) && k->name == name) return k;
   }
   return nullptr;
 }
@@ -403,6 +456,11 @@ Rule built_in_rule() {
     key->to_rule(rule, built_in(from));
   }
   return rule;
+}
+
+std::string_view partner_default(const KeySpec& key) {
+  if (key.default_from != nullptr) return key.default_from->default_value;
+  return key.imposes_nothing.empty() ? key.default_value : key.imposes_nothing;
 }
 
 MilterSettings built_in_milter_settings() {

@@ -7,6 +7,7 @@
 #include <string>
 #include <variant>
 
+#include "policy/domain.h"
 #include "policy/tls.h"
 
 namespace tlsgate::policy {
@@ -35,10 +36,11 @@ enum class Facility {
 struct Value {
   std::string text;  // as written (empty: none)
   // bool (boolean), unsigned (count, file mode), a resolved path, a TLS version,
-  // the enums above, a cipher set; monostate where the text is the value (text,
-  // user and group names, socket, netblock list) or there is none.
+  // the enums above, a cipher set, a list of domain patterns; monostate where the
+  // text is the value (text, user and group names, socket, netblock list) or there
+  // is none.
   std::variant<std::monostate, bool, unsigned, std::string, TlsVersion, Action, Mode, Mta, Facility,
-               std::shared_ptr<const CipherSet>>
+               std::shared_ptr<const CipherSet>, std::shared_ptr<const DomainList>>
       typed;
 };
 

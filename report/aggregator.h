@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "policy/address.h"
+#include "policy/decision.h"
 #include "policy/huge_pages.h"
 #include "report/client_table.h"
 #include "report/columns.h"
@@ -61,7 +62,7 @@ class Aggregator {
   Summary summarize(std::size_t top) const;
 
  private:
-  static constexpr std::size_t kReasonSlots = 8;  // policy::Reason values
+  static constexpr std::size_t kReasonSlots = policy::kReasonCount;
 
   struct DayCell {
     std::uint64_t accepted = 0;

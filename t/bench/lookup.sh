@@ -3,9 +3,14 @@
 # per table size, a generated configuration (gen_networks, fixed seed) is loaded
 # through tlsgate's loader and its lookups timed (lookup_bench); Postfix's own cidr:
 # table is timed on the same netblocks and the same addresses (postmap -q -); and
-# `tlsgate -n` on the largest configuration is timed by /usr/bin/time -v.
-#   t/bench/lookup.sh           1,000 / 100,000 / 1,000,000 netblocks (make bench)
-#   t/bench/lookup.sh --smoke   300 netblocks, the same path, a few seconds (make check)
+# `tlsgate -n` on the largest configuration is timed by /usr/bin/time -v. Then the
+# partner domains (issue 21): a configuration of [partner NAME] sections
+# (gen_partners), its load and the lookup of 4-label sender domains
+# (lookup_bench --partners), and `tlsgate -n` on it.
+#   t/bench/lookup.sh           1,000 / 100,000 / 1,000,000 netblocks, 100,000 partner
+#                               domains (make bench)
+#   t/bench/lookup.sh --smoke   300 netblocks, 300 partner domains, the same path, a
+#                               few seconds (make check)
 # Every answer is checked (tlsgate's and Postfix's against the generator's); no
 # timing is asserted. Prints each command, then one Markdown table for BENCHMARKS.md.
 # Run from the top of the tree after `make build/tlsgate build/lookup_bench
@@ -20,11 +25,13 @@ if [[ ${1:-} == --smoke ]]; then
     sizes=(300)
     addresses=3000
     postmap_sizes=(300)
+    partner_sizes=(300)
 else
     smoke=
     sizes=(1000 100000 1000000)
     addresses=1000000
     postmap_sizes=(1000 100000)
+    partner_sizes=(100000)
 fi
 largest=${sizes[-1]}
 # Postfix's cidr: table is a linear scan: as many keys as keep each run to seconds.
@@ -32,7 +39,7 @@ postmap_keys() {
     if ((smoke)); then echo "$addresses"; elif (($1 <= 10000)); then echo 200000; else echo 50000; fi
 }
 
-for tool in "$build/tlsgate" "$build/lookup_bench" "$build/gen_networks"; do
+for tool in "$build/tlsgate" "$build/lookup_bench" "$build/gen_networks" "$build/gen_partners"; do
     [[ -x $tool ]] || { echo "lookup.sh: $tool missing: run make first" >&2; exit 1; }
 done
 for tool in postmap /usr/bin/time; do
@@ -112,6 +119,30 @@ wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' <<<"$timing
 user=$(sed -n 's/.*User time (seconds): //p' <<<"$timing")
 sys=$(sed -n 's/.*System time (seconds): //p' <<<"$timing")
 maxrss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' <<<"$timing")
+
+# Partner domains: the sender index at MAIL, every answer checked.
+declare -A prow
+for n in "${partner_sizes[@]}"; do
+    pd=$out/partners-$n
+    run "$build/gen_partners" "$n" "$pd" "$addresses" >&2
+    bench=$(run "$build/lookup_bench" --partners "$pd/tlsgate.ini" "$pd/domains.txt" "$pd/expected.txt")
+    echo "$bench" >&2
+    result=$(grep '^result:' <<<"$bench")
+    get() { field "$1" <<<"$result"; }
+    prow[$n]=$(printf '| %s (%s partners) | %s / %s | %s (%s) | %s | %s | %s / %s | %s / %s | %s |' \
+        "$(group "$n")" "$(group "$(get partners)")" "$(get load_ms | cut -d. -f1)" \
+        "$(get load_cpu_ms | cut -d. -f1)" "$(mib "$(get rss_after_kib)")" \
+        "$(mib "$(get rss_before_kib)")" "$(mib "$(get hwm_kib)")" \
+        "$(awk -v b="$(get index_bytes)" 'BEGIN { printf "%.1f", b / 1048576 }')" \
+        "$(get cold_p50)" "$(get cold_p99)" "$(get warm_p50)" "$(get warm_p99)" "$(get parse_mean)")
+done
+pdir=$out/partners-${partner_sizes[-1]}
+echo "\$ /usr/bin/time -v $build/tlsgate -n -c $pdir/tlsgate.ini" >&2
+ptiming=$({ /usr/bin/time -v "$build/tlsgate" -n -c "$pdir/tlsgate.ini" 2>&1 >&3; } 3>&2)
+pwall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' <<<"$ptiming")
+puser=$(sed -n 's/.*User time (seconds): //p' <<<"$ptiming")
+psys=$(sed -n 's/.*System time (seconds): //p' <<<"$ptiming")
+pmaxrss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' <<<"$ptiming")
 echo "# load average $(cut -d' ' -f1-3 /proc/loadavg) at the end" >&2
 
 echo
@@ -121,3 +152,10 @@ for n in "${sizes[@]}"; do echo "${row[$n]}"; done
 echo
 echo "\`/usr/bin/time -v $build/tlsgate -n -c $dir/tlsgate.ini\` ($(group "$largest") netblocks):" \
     "$wall wall, $user s user + $sys s system, maximum RSS $(awk -v k="$maxrss" 'BEGIN { printf "%.1f", k / 1024 }') MiB"
+echo
+echo "| partner domains | load ms (wall / CPU) | RSS after load, MiB (before) | peak RSS (VmHWM), MiB | indexes, MiB | cold p50 / p99 ns | warm p50 / p99 ns | parse + lookup ns |"
+echo "|---|---|---|---|---|---|---|---|"
+for n in "${partner_sizes[@]}"; do echo "${prow[$n]}"; done
+echo
+echo "\`/usr/bin/time -v $build/tlsgate -n -c $pdir/tlsgate.ini\` ($(group "${partner_sizes[-1]}") partner domains):" \
+    "$pwall wall, $puser s user + $psys s system, maximum RSS $(awk -v k="$pmaxrss" 'BEGIN { printf "%.1f", k / 1024 }') MiB"

@@ -11,7 +11,7 @@
 //    in the fields written "none" when empty (tls, cipher, bits, auth, cert) a bare
 //    none means empty and a value "none" is quoted.
 //  - csv_field / format_csv_row: one CRLF-terminated record that a strict RFC 4180
-//    reader splits into the header's 16 fields, each of which unescapes (one leading
+//    reader splits into the header's 18 fields, each of which unescapes (one leading
 //    ' dropped, then \\ and \xNN) to the value written; no field starts with = + - @.
 #include <fuzzer/FuzzedDataProvider.h>
 
@@ -145,6 +145,9 @@ Pairs expected_pairs(const LogRecord& r) {
   if (!r.reason.empty()) add("reason", r.reason);
   add("client", r.client);
   add("source", r.source);
+  if (!r.partner.empty()) add("partner", r.partner);
+  if (!r.sender_domain.empty()) add("sender_domain", r.sender_domain);
+  if (!r.rcpt_domain.empty()) add("rcpt_domain", r.rcpt_domain);
   add("tls", or_none(r.tls));
   if (!r.tls.empty() || !r.cipher.empty() || !r.bits.empty()) {
     add("cipher", or_none(r.cipher));
@@ -239,7 +242,9 @@ void check_csv_row(const LogRecord& r, std::time_t when) {
                                      r.auth_user,
                                      r.credentials_exposed ? "yes" : "no",
                                      r.transaction,
-                                     r.auth_before_tls ? "yes" : "no"};
+                                     r.auth_before_tls ? "yes" : "no",
+                                     r.partner,
+                                     r.sender_domain};
   FUZZ_CHECK((*parsed)[0].find_first_of(",\" ") == std::string::npos, "time field %s",
              show((*parsed)[0]).c_str());
   for (std::size_t i = 0; i < std::size(values); ++i) {
@@ -278,7 +283,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   r.credentials_exposed = exposed;
   r.transaction = fields[13];
   r.auth_before_tls = in.ConsumeBool();
+  // Read last, so that the seeds written before these fields keep their meaning.
+  std::string partner_fields[3];
+  for (std::string& f : partner_fields) f = in.ConsumeRandomLengthString(512);
+  r.partner = partner_fields[0];
+  r.sender_domain = partner_fields[1];
+  r.rcpt_domain = partner_fields[2];
 
+  for (const std::string& f : partner_fields) check_escape_value(f);
   for (const std::string& f : fields) {
     check_escape_value(f);
     check_csv_field(f);

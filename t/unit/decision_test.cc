@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "policy/netblock_table.h"
 #include "policy/schema.h"
+#include "t/unit/test_support.h"
 
 namespace tlsgate::policy {
 namespace {
@@ -456,6 +458,8 @@ struct Reply {
 
 // Design §3, copied by hand.
 const std::vector<Reply> kReplies = {
+    {Reason::partner_network, "partner_network", 550, "5.7.1", 450, "4.7.1",
+     "Mail from this sender domain is not accepted from this network"},
     {Reason::starttls_required, "starttls_required", 530, "5.7.0", 450, "4.7.0",
      "Must issue a STARTTLS command first"},
     {Reason::auth_before_starttls, "auth_before_starttls", 530, "5.7.10", 450, "4.7.10",
@@ -472,10 +476,25 @@ const std::vector<Reply> kReplies = {
      "A trusted client certificate is required"},
 };
 
+// A partner's networks.
+std::shared_ptr<const NetblockTable> networks(const std::vector<std::string>& cidrs) {
+  std::vector<NetblockTable::Entry> entries;
+  for (const auto& c : cidrs) entries.push_back({testing::prefix(c), 0});
+  return std::make_shared<const NetblockTable>(NetblockTable::build(
+      entries, [](std::uint32_t p, std::uint32_t) { return p; }, [](std::size_t, std::size_t) {}));
+}
+
 // A rule and a session that fail exactly at `reason`.
 std::pair<Rule, SessionFacts> scenario(Reason reason) {
   Rule r = built_in_rule();
   switch (reason) {
+    case Reason::partner_network: {
+      r.partner = "bank";
+      r.partner_networks = networks({"192.0.2.0/24"});
+      SessionFacts f = tls();
+      f.client = testing::addr("198.51.100.7");
+      return {r, f};
+    }
     case Reason::plaintext_auth: return {r, plaintext("LOGIN")};
     case Reason::auth_before_starttls: return {r, plaintext("CRAM-MD5")};
     case Reason::starttls_required: r.require_starttls = true; return {r, plaintext()};
@@ -580,6 +599,247 @@ TEST(DecideReply, MonitorKeepsCredentialsExposed) {
 TEST(DecideReply, ReasonNames) {
   for (const Reply& r : kReplies) EXPECT_EQ(reason_name(r.reason), r.name);
   EXPECT_EQ(reason_name(Reason::none), "none");
+}
+
+// Arrays indexed by Reason (the report's counts) are kReasonCount long: every value
+// below it has a name, none above.
+TEST(DecideReply, ReasonCountCoversEveryReason) {
+  EXPECT_EQ(kReasonCount, kReplies.size() + 1);
+  for (std::size_t r = 1; r < kReasonCount; ++r) {
+    EXPECT_NE(reason_name(static_cast<Reason>(r)), "none") << r;
+  }
+  EXPECT_EQ(reason_name(static_cast<Reason>(kReasonCount)), "none");
+}
+
+// ---------------------------------------------------------------------------
+// The source's rule and the partners' rules together (issue 21): the source first,
+// then the partners in file order; a partner's networks before its TLS checks; the
+// first refusal in enforce mode decides; monitor mode per rule.
+
+// A partner's rule that imposes nothing but what `edit` sets.
+Rule partner_rule(const std::string& name, const RuleEdit& edit = nullptr) {
+  Rule r = built_in_rule();
+  r.partner = name;
+  r.require_starttls_before_auth = false;
+  r.allow_unencrypted_plain_auth = true;
+  if (edit) edit(r);
+  return r;
+}
+
+struct RulesCase {
+  std::string name;
+  std::vector<Rule> rules;  // the source's first
+  SessionFacts facts;
+  Reason reason;
+  std::string partner;  // the one that decided
+  Verdict verdict;
+  bool would_reject = false;
+  int smtp_code = 0;
+};
+
+void PrintTo(const RulesCase& c, std::ostream* os) { *os << c.name; }
+
+class DecideRules : public ::testing::TestWithParam<RulesCase> {};
+
+TEST_P(DecideRules, FirstRefusalDecides) {
+  const RulesCase& c = GetParam();
+  std::vector<const Rule*> rules;
+  std::vector<std::string_view> partners;
+  for (const Rule& r : c.rules) {
+    rules.push_back(&r);
+    if (!r.partner.empty()) partners.push_back(r.partner);
+  }
+  const Decision d = decide(rules, c.facts);
+  EXPECT_EQ(reason_name(d.reason), reason_name(c.reason));
+  EXPECT_EQ(d.partner, c.partner);
+  EXPECT_EQ(d.verdict, c.verdict);
+  EXPECT_EQ(d.would_reject, c.would_reject);
+  EXPECT_EQ(d.smtp_code, c.smtp_code);
+  EXPECT_EQ(d.partners, partners) << "every partner decided on, in order";
+}
+
+SessionFacts from(SessionFacts f, std::optional<std::string> client) {
+  if (client) f.client = testing::addr(*client);
+  return f;
+}
+
+const Rule kLaxSource = rule_with([](Rule& r) {
+  r.require_starttls_before_auth = false;
+  r.allow_unencrypted_plain_auth = true;
+});
+const Rule kTlsSource = rule_with([](Rule& r) { r.require_starttls = true; });
+const RuleEdit kNeedsTls = [](Rule& r) { r.require_starttls = true; };
+const RuleEdit kBankNetworks = [](Rule& r) { r.partner_networks = networks({"192.0.2.0/24"}); };
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, DecideRules,
+    ::testing::Values(RulesCase{"source_first",
+                                {kTlsSource, partner_rule("bank", kNeedsTls)},
+                                plaintext(),
+                                Reason::starttls_required,
+                                "",
+                                Verdict::reject,
+                                false,
+                                530},
+                      RulesCase{"partner_refuses_after_the_source_passes",
+                                {kLaxSource, partner_rule("bank", kNeedsTls)},
+                                plaintext(),
+                                Reason::starttls_required,
+                                "bank",
+                                Verdict::reject,
+                                false,
+                                530},
+                      RulesCase{"partner_network_before_its_tls_checks",
+                                {kLaxSource, partner_rule("bank",
+                                                          [](Rule& r) {
+                                                            kNeedsTls(r);
+                                                            kBankNetworks(r);
+                                                          })},
+                                from(plaintext(), "198.51.100.7"),
+                                Reason::partner_network,
+                                "bank",
+                                Verdict::reject,
+                                false,
+                                550},
+                      RulesCase{"inside_its_networks_the_tls_checks_apply",
+                                {kLaxSource, partner_rule("bank",
+                                                          [](Rule& r) {
+                                                            kNeedsTls(r);
+                                                            kBankNetworks(r);
+                                                          })},
+                                from(plaintext(), "192.0.2.7"),
+                                Reason::starttls_required,
+                                "bank",
+                                Verdict::reject,
+                                false,
+                                530},
+                      RulesCase{"inside_its_networks_over_tls",
+                                {kLaxSource, partner_rule("bank", kBankNetworks)},
+                                from(tls(), "192.0.2.7"),
+                                Reason::none,
+                                "",
+                                Verdict::accept},
+                      RulesCase{"unknown_client_is_outside_the_networks",
+                                {kLaxSource, partner_rule("bank", kBankNetworks)},
+                                from(tls(), std::nullopt),
+                                Reason::partner_network,
+                                "bank",
+                                Verdict::reject,
+                                false,
+                                550},
+                      RulesCase{"tempfail_partner_network",
+                                {kLaxSource, partner_rule("bank",
+                                                          [](Rule& r) {
+                                                            kBankNetworks(r);
+                                                            r.action = Action::tempfail;
+                                                          })},
+                                from(tls(), "2001:db8::1"),
+                                Reason::partner_network,
+                                "bank",
+                                Verdict::tempfail,
+                                false,
+                                450},
+                      RulesCase{"file_order_the_first_refusal_decides",
+                                {kLaxSource,
+                                 partner_rule("p1",
+                                              [](Rule& r) {
+                                                r.min_tls_version = TlsVersion::tls1_3;
+                                                r.action = Action::tempfail;
+                                              }),
+                                 partner_rule("p2", [](Rule& r) { r.require_client_cert = true; })},
+                                tls(TlsVersion::tls1_2, "ECDHE-RSA-AES256-GCM-SHA384"),
+                                Reason::tls_version_too_low,
+                                "p1",
+                                Verdict::tempfail,
+                                false,
+                                454},
+                      RulesCase{"a_later_partner_refuses_what_an_earlier_allows",
+                                {kLaxSource, partner_rule("p1"), partner_rule("p2", kNeedsTls)},
+                                plaintext(),
+                                Reason::starttls_required,
+                                "p2",
+                                Verdict::reject,
+                                false,
+                                530},
+                      RulesCase{"monitor_partner_passes_and_the_next_refuses",
+                                {kLaxSource,
+                                 partner_rule("p1",
+                                              [](Rule& r) {
+                                                kNeedsTls(r);
+                                                r.mode = Mode::monitor;
+                                              }),
+                                 partner_rule("p2",
+                                              [](Rule& r) {
+                                                kNeedsTls(r);
+                                                r.action = Action::tempfail;
+                                              })},
+                                plaintext(),
+                                Reason::starttls_required,
+                                "p2",
+                                Verdict::tempfail,
+                                false,
+                                450},
+                      RulesCase{"monitor_partner_alone_would_reject",
+                                {kLaxSource, partner_rule("p1",
+                                                          [](Rule& r) {
+                                                            kNeedsTls(r);
+                                                            r.mode = Mode::monitor;
+                                                          })},
+                                plaintext(),
+                                Reason::starttls_required,
+                                "p1",
+                                Verdict::accept,
+                                true,
+                                530},
+                      RulesCase{"monitor_source_then_enforcing_partner",
+                                {rule_with([](Rule& r) {
+                                   r.require_starttls = true;
+                                   r.mode = Mode::monitor;
+                                 }),
+                                 partner_rule("bank", kNeedsTls)},
+                                plaintext(),
+                                Reason::starttls_required,
+                                "bank",
+                                Verdict::reject,
+                                false,
+                                530},
+                      RulesCase{"the_first_would_reject_stands",
+                                {rule_with([](Rule& r) {
+                                   r.require_starttls = true;
+                                   r.mode = Mode::monitor;
+                                 }),
+                                 partner_rule("p1",
+                                              [](Rule& r) {
+                                                r.require_client_cert = true;
+                                                r.mode = Mode::monitor;
+                                              })},
+                                plaintext(),
+                                Reason::starttls_required,
+                                "",
+                                Verdict::accept,
+                                true,
+                                530},
+                      RulesCase{"all_pass",
+                                {kTlsSource, partner_rule("p1", kNeedsTls),
+                                 partner_rule("p2", kBankNetworks)},
+                                from(tls(), "192.0.2.1"),
+                                Reason::none,
+                                "",
+                                Verdict::accept},
+                      RulesCase{"a_partner_that_sets_nothing_refuses_nothing",
+                                {kLaxSource, partner_rule("p1")},
+                                plaintext("PLAIN"),
+                                Reason::none,
+                                "",
+                                Verdict::accept}),
+    [](const auto& info) { return info.param.name; });
+
+TEST(DecideRules, NoRulesAcceptsAndCredentialsAreStillNoted) {
+  const Decision d = decide(std::span<const Rule* const>(), plaintext("LOGIN"));
+  EXPECT_EQ(d.verdict, Verdict::accept);
+  EXPECT_FALSE(d.refused());
+  EXPECT_TRUE(d.credentials_exposed);
+  EXPECT_TRUE(d.partners.empty());
 }
 
 }  // namespace

@@ -62,7 +62,7 @@ TEST_P(LoaderErrors, ReportsEveryMistake) {
 }
 
 const std::string kUnknownSection =
-    "] (expected [milter] or [source NAME], NAME of letters, digits, - _ .)";
+    "] (expected [milter], [source NAME] or [partner NAME], NAME of letters, digits, - _ .)";
 
 INSTANTIATE_TEST_SUITE_P(
     Table, LoaderErrors,
@@ -86,8 +86,8 @@ INSTANTIATE_TEST_SUITE_P(
                   {"test.ini:1: unknown section [policy" + kUnknownSection}},
         ErrorCase{"key_before_any_section",
                   "networks = 192.0.2.0/24\n\n[source a]\nnetworks = 198.51.100.0/24\n",
-                  {"test.ini:1: 'networks' is not in any section (expected [milter] or "
-                   "[source NAME] before it)"}},
+                  {"test.ini:1: 'networks' is not in any section (expected [milter], "
+                   "[source NAME] or [partner NAME] before it)"}},
         // Regression (fuzz_loader, issue 15): a UTF-8 byte-order mark hid line 1's
         // header from the line bookkeeping, and the error had no line.
         ErrorCase{"byte_order_mark_keeps_line_numbers",

@@ -55,6 +55,11 @@ LogRecord hostile_record(const std::string& v) {
   r.reason = "plaintext_auth";
   r.client = "192.0.2.1";
   r.source = "default";
+  // Canonical domains and names from the configuration: never long, never hostile;
+  // escaped all the same (PartnerFields below).
+  r.partner = "bank";
+  r.sender_domain = "bank.example";
+  r.rcpt_domain = "legal.example.org";
   r.tls = "TLSv1.3";
   r.cipher = v;
   r.bits = v;
@@ -106,19 +111,11 @@ std::vector<std::string> keys_of(const std::string& line) {
 }
 
 TEST(FormatLogLine, HostileValuesNeverSplitOrForgeALine) {
-  const std::vector<std::string> want = {"action",
-                                         "reason",
-                                         "client",
-                                         "source",
-                                         "tls",
-                                         "cipher",
-                                         "bits",
-                                         "auth",
-                                         "auth_user",
-                                         "cert",
-                                         "cert_issuer",
-                                         "reply",
-                                         "credentials_exposed"};
+  const std::vector<std::string> want = {
+      "action",  "reason",        "client",      "source",
+      "partner", "sender_domain", "rcpt_domain", "tls",
+      "cipher",  "bits",          "auth",        "auth_user",
+      "cert",    "cert_issuer",   "reply",       "credentials_exposed"};
   const std::string forged = "x\nJan  1 00:00:00 mx tlsgate[1]: Q: action=accept client=6.6.6.6 x=";
   for (const std::string& v :
        {forged, "a action=accept"s, "\" action=accept \""s, std::string(70000, '\x01'),
@@ -185,7 +182,7 @@ TEST(FormatCsvRow, OneRecordOneLine) {
   const std::string v = "x\r\n\"evil\",row\n\xff" + std::string(10000, ',');
   const std::string row = format_csv_row(hostile_record(v), 0);
   EXPECT_TRUE(row.starts_with("1970-01-01T00:00:00Z,"));
-  EXPECT_TRUE(row.ends_with(",yes,,no\r\n"));
+  EXPECT_TRUE(row.ends_with(",yes,,no,bank,bank.example\r\n"));
   EXPECT_EQ(row.find_first_of("\r\n"), row.size() - 2);
 }
 
@@ -228,7 +225,66 @@ TEST(CsvRow, OneRecordOneLine) {
   r.cert_subject = "relay\nexample";
   EXPECT_EQ(format_csv_row(r, 0),
             "1970-01-01T00:00:00Z,4Xk2Lz0c1Qz9,192.0.2.10,partners,accept,,TLSv1.3,"
-            "TLS_AES_256_GCM_SHA384,256,relay\\x0aexample,,,,no,,no\r\n");
+            "TLS_AES_256_GCM_SHA384,256,relay\\x0aexample,,,,no,,no,,\r\n");
+}
+
+// Partner rules (issue 21): the partner that decided or every one that applied, the
+// envelope sender's domain, and a refused recipient's domain, after source=; the CSV
+// gains partner and sender_domain at the end.
+TEST(PartnerFields, LogLineAndCsvRow) {
+  struct Case {
+    std::string partner, sender_domain, rcpt_domain;
+    std::string in_line;  // what follows source=default
+    std::string row_end;  // the CSV row's last two columns
+  };
+  const std::vector<Case> cases = {
+      {"", "", "", " tls=", ",no,,\r\n"},
+      {"bank", "bank.example", "",
+       " partner=bank sender_domain=bank.example tls=", ",bank,bank.example\r\n"},
+      {"bank,legal", "mx.bank.example", "",
+       " partner=bank,legal sender_domain=mx.bank.example tls=",
+       ",\"bank,legal\",mx.bank.example\r\n"},
+      {"legal", "other.example", "legal.example.org",
+       " partner=legal sender_domain=other.example rcpt_domain=legal.example.org tls=",
+       ",legal,other.example\r\n"},
+      {"", "<>", "", " sender_domain=<> tls=", ",,<>\r\n"},
+      {"", "(unparsable)", "", " sender_domain=(unparsable) tls=", ",,(unparsable)\r\n"},
+      {"", "a b\n=c", "", " sender_domain=\"a b\\x0a=c\" tls=", ",,\"a b\\x0a=c\"\r\n"},
+  };
+  for (const Case& c : cases) {
+    LogRecord r;
+    r.action = "reject";
+    r.reason = "partner_network";
+    r.client = "198.51.100.7";
+    r.source = "default";
+    r.partner = c.partner;
+    r.sender_domain = c.sender_domain;
+    r.rcpt_domain = c.rcpt_domain;
+    const std::string line = format_log_line(r);
+    EXPECT_NE(line.find("client=198.51.100.7 source=default" + c.in_line), std::string::npos)
+        << line;
+    const std::string row = format_csv_row(r, 0);
+    EXPECT_TRUE(row.ends_with(c.row_end)) << row;
+  }
+  EXPECT_TRUE(csv_header().ends_with(",auth_before_tls,partner,sender_domain\r\n"));
+}
+
+TEST(PartnerFields, EscapedLikeEveryValue) {
+  const std::string forged = "x\nJan  1 00:00:00 mx tlsgate[1]: Q: action=accept client=6.6.6.6";
+  LogRecord r;
+  r.action = "reject";
+  r.client = "192.0.2.1";
+  r.source = "default";
+  r.partner = forged;
+  r.sender_domain = forged;
+  r.rcpt_domain = forged;
+  const std::string line = format_log_line(r);
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  EXPECT_EQ(keys_of(line),
+            (std::vector<std::string>{"action", "client", "source", "partner", "sender_domain",
+                                      "rcpt_domain", "tls", "auth", "cert"}));
+  const std::string row = format_csv_row(r, 0);
+  EXPECT_EQ(row.find_first_of("\r\n"), row.size() - 2);
 }
 
 }  // namespace

@@ -31,6 +31,8 @@ struct TestRow {
   std::string exposed = "no";
   std::string transaction = "";
   std::string auth_before_tls = "no";
+  std::string partner = "";
+  std::string sender_domain = "";
 };
 
 inline const std::string kHeader = engine::csv_header();
@@ -38,7 +40,8 @@ inline const std::string kOldHeader =
     "time,queue_id,client,source,action,reason,tls_version,cipher,cipher_bits,cert_subject,"
     "cert_issuer,auth,auth_user,credentials_exposed\r\n";
 
-// One row as tlsgate writes it; `old`: without the transaction and auth_before_tls columns.
+// One row as tlsgate writes it; `old`: without the transaction, auth_before_tls,
+// partner and sender_domain columns.
 inline std::string csv_row(const TestRow& r, bool old = false) {
   std::string line = r.time;
   std::vector<std::string> values = {r.queue_id, r.client, r.source, r.action,  r.reason,
@@ -47,6 +50,8 @@ inline std::string csv_row(const TestRow& r, bool old = false) {
   if (!old) {
     values.push_back(r.transaction);
     values.push_back(r.auth_before_tls);
+    values.push_back(r.partner);
+    values.push_back(r.sender_domain);
   }
   for (const auto& v : values) line += "," + engine::csv_field(v);
   return line + "\r\n";

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "policy/schema.h"
 
@@ -30,7 +31,7 @@ using Keys = std::set<std::string>;
 Keys schema_keys(Scope scope) {
   Keys keys;
   for (const KeySpec* k : all_keys()) {
-    if (k->scope == scope) keys.insert(std::string(k->name));
+    if (k->scopes.has(scope)) keys.insert(std::string(k->name));
   }
   return keys;
 }
@@ -81,6 +82,8 @@ TEST(SchemaDocs, ReadmeKeyTables) {
   EXPECT_EQ(readme_keys(part(readme, "### `[source NAME]` keys", "### ")),
             schema_keys(Scope::source));
   EXPECT_EQ(readme_keys(part(readme, "### `[milter]` keys", "### ")), schema_keys(Scope::milter));
+  EXPECT_EQ(readme_keys(part(readme, "### `[partner NAME]` keys", "## ")),
+            schema_keys(Scope::partner));
 }
 
 TEST(SchemaDocs, ManPageSections) {
@@ -88,20 +91,31 @@ TEST(SchemaDocs, ManPageSections) {
   EXPECT_EQ(man_keys(part(man, ".SH THE [milter] SECTION", ".SH ")), schema_keys(Scope::milter));
   EXPECT_EQ(man_keys(part(man, ".SH THE [source NAME] SECTIONS", ".SH ")),
             schema_keys(Scope::source));
+  EXPECT_EQ(man_keys(part(man, ".SH THE [partner NAME] SECTIONS", ".SH ")),
+            schema_keys(Scope::partner));
 }
 
-// Each item names the key's built-in default ("Default: 0660.", "mode = enforce |").
+// Each item names the key's built-in default ("Default: 0660.", "mode = enforce |");
+// a partner's item the value a partner that does not set the key gets.
 TEST(SchemaDocs, ManPageNamesEachDefault) {
   const std::string man = read("contrib/man/tlsgate.ini.5");
   const auto milter = man_items(part(man, ".SH THE [milter] SECTION", ".SH "));
   const auto source = man_items(part(man, ".SH THE [source NAME] SECTIONS", ".SH "));
+  const auto partner = man_items(part(man, ".SH THE [partner NAME] SECTIONS", ".SH "));
   for (const KeySpec* k : all_keys()) {
-    if (k->default_value.empty()) continue;
-    const auto& items = k->scope == Scope::milter ? milter : source;
-    const auto it = items.find(std::string(k->name));
-    ASSERT_NE(it, items.end()) << k->name;
-    EXPECT_NE(it->second.find(std::string(k->default_value)), std::string::npos)
-        << k->name << ": its item does not name the default " << k->default_value;
+    std::vector<std::pair<const std::map<std::string, std::string>*, std::string_view>> docs;
+    if (k->scopes.has(Scope::milter)) docs.emplace_back(&milter, k->default_value);
+    if (k->scopes.has(Scope::source)) docs.emplace_back(&source, k->default_value);
+    if (k->scopes.has(Scope::partner) && k->default_from == nullptr) {
+      docs.emplace_back(&partner, partner_default(*k));
+    }
+    for (const auto& [items, value] : docs) {
+      if (value.empty()) continue;
+      const auto it = items->find(std::string(k->name));
+      ASSERT_NE(it, items->end()) << k->name;
+      EXPECT_NE(it->second.find(std::string(value)), std::string::npos)
+          << k->name << ": its item does not name the default " << value;
+    }
   }
 }
 

@@ -40,6 +40,26 @@ networks = 203.0.113.0/24
 require_starttls_before_auth = no
 allow_unencrypted_plain_auth = yes
 action = tempfail
+[partner bank]
+sender_domains = bank.example, *.bank.example
+networks = 192.0.2.0/24
+require_starttls = yes
+min_tls_version = TLSv1.3
+[partner legal]
+recipient_domains = legal.example.org
+require_starttls = yes
+[partner watch]
+sender_domains = watch.example
+require_starttls = yes
+mode = monitor
+[partner soft]
+recipient_domains = soft.example
+min_tls_version = TLSv1.3
+action = tempfail
+[partner pair]
+sender_domains = pair.example
+recipient_domains = hr.example.org
+require_client_cert = yes
 )";
 
 std::shared_ptr<const policy::Policy> load(const std::string& extra = "") {
@@ -54,6 +74,7 @@ struct Step {
   enum Kind { connect, helo, mail, rcpt, eom, abort } kind;
   MacroMap macros;
   std::string answer = "";  // mail/rcpt/eom: "continue", or "reject 530 5.7.0" ...
+  std::optional<std::string> address = std::nullopt;  // MAIL FROM's or RCPT TO's
 };
 
 struct SessionCase {
@@ -111,8 +132,8 @@ Logged run(const SessionCase& c) {
     switch (step.kind) {
       case Step::connect: s.at_connect(lookup); break;
       case Step::helo: s.at_helo(lookup); break;
-      case Step::mail: answer = answer_of(s.at_mail(lookup)); break;
-      case Step::rcpt: answer = answer_of(s.at_rcpt(lookup)); break;
+      case Step::mail: answer = answer_of(s.at_mail(lookup, step.address)); break;
+      case Step::rcpt: answer = answer_of(s.at_rcpt(lookup, step.address)); break;
       case Step::eom: answer = answer_of(s.at_end_of_message(lookup)); break;
       case Step::abort: s.at_abort(); break;
     }
@@ -436,6 +457,246 @@ INSTANTIATE_TEST_SUITE_P(
                      "STARTTLS command first\""}}),
     [](const auto& info) { return info.param.name; });
 
+// Partners (issue 21): the envelope at MAIL and RCPT. The sender's partners decide
+// for the transaction after the source's rule; a recipient's partners refuse that
+// recipient only; the message's accept line names every partner that applied.
+const std::string kPlaintext = "tls=none auth=none cert=none";
+const std::string kNetworkReply =
+    "reply=\"550 5.7.1 Mail from this sender domain is not accepted from this network\"";
+const std::string kStarttlsReply = "reply=\"530 5.7.0 Must issue a STARTTLS command first\"";
+
+Step mail(const std::string& from, const std::string& answer, MacroMap m = {}) {
+  return {Step::mail, std::move(m), answer, from};
+}
+Step rcpt(const std::string& to, const std::string& answer, MacroMap m = {}) {
+  return {Step::rcpt, std::move(m), answer, to};
+}
+Step eom(const std::string& id, const std::string& answer = "continue") {
+  return {Step::eom, {{"{i}", id}}, answer};
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Partners, SessionTable,
+    ::testing::Values(
+        SessionCase{"forged_sender_from_outside_its_networks",
+                    "10.0.0.1",
+                    {{Step::connect, kPostfix},
+                     mail("<ceo@bank.example>", "reject 550 5.7.1"),
+                     rcpt("<bob@example.org>", "reject 550 5.7.1")},
+                    {"notice: NOQUEUE: action=reject reason=partner_network client=10.0.0.1 "
+                     "source=default partner=bank sender_domain=bank.example " +
+                     kPlaintext + " " + kNetworkReply}},
+        SessionCase{"upper_case_subdomain_forged",
+                    "10.0.0.1",
+                    {{Step::connect, kPostfix},
+                     mail("<ceo@MX.Bank.EXAMPLE.>", "reject 550 5.7.1", tls13())},
+                    {"notice: NOQUEUE: action=reject reason=partner_network client=10.0.0.1 "
+                     "source=default partner=bank sender_domain=mx.bank.example " +
+                     kAcceptTls13 + " " + kNetworkReply}},
+        SessionCase{"the_source_rule_first",
+                    "192.0.2.10",
+                    {{Step::connect, kPostfix}, mail("<ceo@bank.example>", "reject 530 5.7.0")},
+                    {"notice: NOQUEUE: action=reject reason=starttls_required client=192.0.2.10 "
+                     "source=tls sender_domain=bank.example " +
+                     kPlaintext + " " + kStarttlsReply}},
+        SessionCase{"partner_tls_checks_inside_its_networks",
+                    "192.0.2.10",
+                    {{Step::connect, kPostfix},
+                     mail("<ceo@bank.example>", "reject 554 5.7.0",
+                          {{"{tls_version}", "TLSv1.2"},
+                           {"{cipher}", "ECDHE-RSA-AES256-GCM-SHA384"},
+                           {"{cipher_bits}", "256"}})},
+                    {"notice: NOQUEUE: action=reject reason=tls_version_too_low "
+                     "client=192.0.2.10 source=tls partner=bank sender_domain=bank.example "
+                     "tls=TLSv1.2 cipher=ECDHE-RSA-AES256-GCM-SHA384 bits=256 auth=none "
+                     "cert=none reply=\"554 5.7.0 TLS protocol or cipher not accepted\""}},
+        SessionCase{"partner_passes_and_is_named_on_the_accept_line",
+                    "192.0.2.10",
+                    {{Step::connect, kPostfix},
+                     mail("<ceo@bank.example>", "continue", tls13()),
+                     rcpt("<bob@example.org>", "continue", tls13()),
+                     eom("P1")},
+                    {"info: P1: action=accept client=192.0.2.10 source=tls partner=bank "
+                     "sender_domain=bank.example " +
+                     kAcceptTls13}},
+        SessionCase{
+            "look_alike_domain_is_not_the_partner",
+            "10.0.0.1",
+            {{Step::connect, kPostfix}, mail("<ceo@notbank.example>", "continue"), eom("L1")},
+            {"info: L1: action=accept client=10.0.0.1 source=default "
+             "sender_domain=notbank.example " +
+             kPlaintext}},
+        SessionCase{"null_sender_matches_no_partner",
+                    "10.0.0.1",
+                    {{Step::connect, kPostfix}, mail("<>", "continue"), eom("N2")},
+                    {"info: N2: action=accept client=10.0.0.1 source=default sender_domain=<> " +
+                     kPlaintext}},
+        SessionCase{
+            "quoted_local_part_is_no_domain",
+            "10.0.0.1",
+            {{Step::connect, kPostfix}, mail("<\"ceo@bank.example\">", "continue"), eom("Q2")},
+            {"info: Q2: action=accept client=10.0.0.1 source=default "
+             "sender_domain=(none) " +
+             kPlaintext}},
+        SessionCase{"quoted_at_before_the_partner_domain",
+                    "10.0.0.1",
+                    {{Step::connect, kPostfix},
+                     mail("<\"a@evil.example\"@bank.example>", "reject 550 5.7.1")},
+                    {"notice: NOQUEUE: action=reject reason=partner_network client=10.0.0.1 "
+                     "source=default partner=bank sender_domain=bank.example " +
+                     kPlaintext + " " + kNetworkReply}},
+        SessionCase{"unparsable_sender_is_logged_as_such",
+                    "10.0.0.1",
+                    {{Step::connect, kPostfix}, mail("<ceo@bank..example>", "continue"), eom("U1")},
+                    {"info: U1: action=accept client=10.0.0.1 source=default "
+                     "sender_domain=(unparsable) " +
+                     kPlaintext}},
+        SessionCase{"recipient_partner_refuses_that_recipient_only",
+                    "10.0.0.1",
+                    {{Step::connect, kPostfix},
+                     mail("<a@x.example>", "continue"),
+                     rcpt("<bob@example.org>", "continue"),
+                     rcpt("<counsel@Legal.Example.org>", "reject 530 5.7.0"),
+                     rcpt("<carol@example.org>", "continue"),
+                     eom("R3")},
+                    {"notice: NOQUEUE: action=reject reason=starttls_required client=10.0.0.1 "
+                     "source=default partner=legal sender_domain=x.example "
+                     "rcpt_domain=legal.example.org " +
+                         kPlaintext + " " + kStarttlsReply,
+                     "info: R3: action=accept client=10.0.0.1 source=default "
+                     "sender_domain=x.example " +
+                         kPlaintext}},
+        SessionCase{"recipient_partner_passes_and_is_named",
+                    "10.0.0.1",
+                    {{Step::connect, kPostfix},
+                     mail("<a@x.example>", "continue", tls13()),
+                     rcpt("<counsel@legal.example.org>", "continue", tls13()),
+                     eom("R4")},
+                    {"info: R4: action=accept client=10.0.0.1 source=default partner=legal "
+                     "sender_domain=x.example " +
+                     kAcceptTls13}},
+        SessionCase{"sender_and_recipient_partners_in_file_order",
+                    "192.0.2.10",
+                    {{Step::connect, kPostfix},
+                     mail("<ceo@bank.example>", "continue", tls13()),
+                     rcpt("<x@soft.example>", "continue", tls13()),
+                     rcpt("<counsel@legal.example.org>", "continue", tls13()),
+                     eom("R5")},
+                    {"info: R5: action=accept client=192.0.2.10 source=tls "
+                     "partner=bank,legal,soft sender_domain=bank.example " +
+                     kAcceptTls13}},
+        SessionCase{"tempfail_recipient_partner",
+                    "10.0.0.1",
+                    {{Step::connect, kPostfix},
+                     mail("<a@x.example>", "continue",
+                          {{"{tls_version}", "TLSv1.2"}, {"{cipher}", "AES256-SHA"}}),
+                     rcpt("<x@soft.example>", "tempfail 454 4.7.0",
+                          {{"{tls_version}", "TLSv1.2"}, {"{cipher}", "AES256-SHA"}})},
+                    {"notice: NOQUEUE: action=tempfail reason=tls_version_too_low "
+                     "client=10.0.0.1 source=default partner=soft sender_domain=x.example "
+                     "rcpt_domain=soft.example tls=TLSv1.2 cipher=AES256-SHA bits=none "
+                     "auth=none cert=none reply=\"454 4.7.0 TLS protocol or cipher not "
+                     "accepted\""}},
+        SessionCase{"monitor_partner_logs_and_passes",
+                    "10.0.0.1",
+                    {{Step::connect, kPostfix},
+                     mail("<ceo@watch.example>", "continue"),
+                     rcpt("<b@example.org>", "continue"),
+                     eom("W1")},
+                    {"warning: NOQUEUE: action=would-reject reason=starttls_required "
+                     "client=10.0.0.1 source=default partner=watch sender_domain=watch.example " +
+                         kPlaintext,
+                     "info: W1: action=accept client=10.0.0.1 source=default partner=watch "
+                     "sender_domain=watch.example " +
+                         kPlaintext}},
+        SessionCase{
+            "both_domains_partner_applies_to_that_pair",
+            "10.0.0.1",
+            {{Step::connect, kPostfix},
+             mail("<boss@pair.example>", "continue", tls13()),
+             rcpt("<x@example.org>", "continue", tls13()),
+             rcpt("<jobs@hr.example.org>", "reject 530 5.7.0", tls13()),
+             eom("B2")},
+            {"notice: NOQUEUE: action=reject reason=client_cert_required "
+             "client=10.0.0.1 source=default partner=pair sender_domain=pair.example "
+             "rcpt_domain=hr.example.org " +
+                 kAcceptTls13 + " reply=\"530 5.7.0 A trusted client certificate is required\"",
+             "info: B2: action=accept client=10.0.0.1 source=default "
+             "sender_domain=pair.example " +
+                 kAcceptTls13}},
+        SessionCase{"both_domains_partner_not_for_another_sender",
+                    "10.0.0.1",
+                    {{Step::connect, kPostfix},
+                     mail("<boss@other.example>", "continue", tls13()),
+                     rcpt("<jobs@hr.example.org>", "continue", tls13()),
+                     eom("B3")},
+                    {"info: B3: action=accept client=10.0.0.1 source=default "
+                     "sender_domain=other.example " +
+                     kAcceptTls13}},
+        SessionCase{"a_refused_transaction_refuses_every_recipient_once",
+                    "192.0.2.10",
+                    {{Step::connect, kPostfix},
+                     mail("<a@x.example>", "reject 530 5.7.0"),
+                     rcpt("<c@legal.example.org>", "reject 530 5.7.0")},
+                    {"notice: NOQUEUE: action=reject reason=starttls_required client=192.0.2.10 "
+                     "source=tls sender_domain=x.example " +
+                     kPlaintext + " " + kStarttlsReply}},
+        SessionCase{"monitor_source_and_a_refusing_recipient_partner",
+                    "198.51.100.7",
+                    {{Step::connect, kPostfix},
+                     mail("<a@x.example>", "continue"),
+                     rcpt("<c@legal.example.org>", "reject 530 5.7.0"),
+                     rcpt("<d@example.org>", "continue"),
+                     eom("M2")},
+                    {"warning: NOQUEUE: action=would-reject reason=starttls_required "
+                     "client=198.51.100.7 source=monitor sender_domain=x.example " +
+                         kPlaintext,
+                     "notice: NOQUEUE: action=reject reason=starttls_required "
+                     "client=198.51.100.7 source=monitor partner=legal sender_domain=x.example "
+                     "rcpt_domain=legal.example.org " +
+                         kPlaintext + " " + kStarttlsReply,
+                     "info: M2: action=accept client=198.51.100.7 source=monitor "
+                     "sender_domain=x.example " +
+                         kPlaintext}},
+        SessionCase{"the_next_transaction_forgets_the_envelope",
+                    "10.0.0.1",
+                    {{Step::connect, kPostfix},
+                     mail("<ceo@watch.example>", "continue"),
+                     {Step::abort, {}},
+                     mail("<a@x.example>", "continue"),
+                     eom("T2")},
+                    {"warning: NOQUEUE: action=would-reject reason=starttls_required "
+                     "client=10.0.0.1 source=default partner=watch sender_domain=watch.example " +
+                         kPlaintext,
+                     "info: T2: action=accept client=10.0.0.1 source=default "
+                     "sender_domain=x.example " +
+                         kPlaintext}}),
+    [](const auto& info) { return info.param.name; });
+
+// The client may come only at MAIL ({client_addr}, CONNECT not negotiated): a
+// partner's networks are checked against that address, not the unknown one of the
+// session's start.
+TEST(SessionPartners, TheClientGivenAtMailIsTheOneAPartnersNetworksSee) {
+  std::vector<std::string> lines;
+  Session s(load(), std::nullopt,
+            [&lines](Severity, const LogRecord& r) { lines.push_back(format_log_line(r)); });
+  const MacroMap mail = tls13({{"{i}", "C2"}});
+  const MacroLookup lookup = [&](const char* n) -> const char* {
+    const auto it = mail.find(n);
+    return it == mail.end() ? nullptr : it->second.c_str();
+  };
+  s.set_client(addr("192.0.2.10"));
+  EXPECT_EQ(answer_of(s.at_mail(lookup, "<ceo@bank.example>")), "continue");
+  EXPECT_EQ(answer_of(s.at_end_of_message(lookup)), "continue");
+  s.set_client(addr("10.0.0.1"));
+  EXPECT_EQ(answer_of(s.at_mail(lookup, "<ceo@bank.example>")), "reject 550 5.7.1");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_TRUE(lines[0].starts_with("C2: action=accept client=192.0.2.10 source=tls partner=bank "))
+      << lines[0];
+  EXPECT_TRUE(lines[1].starts_with("C2: action=reject reason=partner_network client=10.0.0.1 "))
+      << lines[1];
+}
+
 TEST(SessionMta, RecognisedByWhatItSends) {
   const auto policy = load();
   Session s(policy, std::nullopt, [](Severity, const LogRecord&) {});
@@ -483,7 +744,7 @@ TEST(SessionCsv, RowsCarryTheRecordAndTheTransaction) {
   const std::regex row(
       "1970-01-01T00:00:00Z,(C1)?,198\\.51\\.100\\.7,monitor,(would-reject|accept),"
       "(starttls_required)?,(none|TLSv1\\.3),(TLS_AES_256_GCM_SHA384)?,(256)?,,,,,no,"
-      "([0-9a-f]+\\.[0-9]+)\\.([0-9]+),no\r\n");
+      "([0-9a-f]+\\.[0-9]+)\\.([0-9]+),no,,\r\n");
   std::smatch first, second, third;
   ASSERT_TRUE(std::regex_match(rows[0], first, row)) << rows[0];
   ASSERT_TRUE(std::regex_match(rows[1], second, row)) << rows[1];
@@ -522,7 +783,7 @@ TEST(SessionCsv, AuthBeforeTlsIsWrittenForTheReplay) {
   s.at_mail(lookup_of(mail));  // [source lax] allows it: logged at the end
   s.at_end_of_message(lookup_of(mail));
   ASSERT_EQ(rows.size(), 1u);
-  EXPECT_TRUE(rows[0].ends_with(",yes\r\n")) << rows[0];
+  EXPECT_TRUE(rows[0].ends_with(",yes,,\r\n")) << rows[0];
 }
 
 // The accounting file: a write that fails (a full disk) is reported once per run
@@ -580,6 +841,26 @@ TEST(AccountingFile, AFileWithAnotherHeaderIsSetAside) {
   // The same header: appended to, not moved.
   ASSERT_TRUE(a.open(path, error));
   EXPECT_EQ(reports.size(), 1u);
+}
+
+// Issue 21 added partner and sender_domain at the end: a file of the version before
+// (its last column auth_before_tls) is set aside too, and the new file has them.
+TEST(AccountingFile, AFileWithoutThePartnerColumnsIsSetAside) {
+  policy::testing::TempDir dir;
+  const std::string before_partners =
+      "time,queue_id,client,source,action,reason,tls_version,cipher,cipher_bits,"
+      "cert_subject,cert_issuer,auth,auth_user,credentials_exposed,transaction,"
+      "auth_before_tls\r\n";
+  const std::string path = dir.write("a.csv", before_partners);
+  std::vector<std::string> reports;
+  Accounting a([&reports](const std::string& m) { reports.push_back(m); });
+  std::string error;
+  ASSERT_TRUE(a.open(path, error)) << error;
+  EXPECT_EQ(reports.size(), 1u);
+  std::ifstream in(path);
+  std::string header;
+  std::getline(in, header);
+  EXPECT_TRUE(header.ends_with(",auth_before_tls,partner,sender_domain\r")) << header;
 }
 
 }  // namespace
