@@ -94,7 +94,7 @@ std::string PolicyExchange::answer(const PolicyRequest& request) {
     // No RCPT request came: judge the transaction now. Else the facts as they are
     // now (the same as at RCPT, from Postfix: then nothing is decided again).
     if (first) {
-      s.at_mail(macros);
+      s.at_mail(macros, request.find("sender"));
     } else {
       s.at_rcpt(macros);
     }
@@ -102,7 +102,13 @@ std::string PolicyExchange::answer(const PolicyRequest& request) {
     session_.reset();  // the transaction is over
     return answer_for(d);
   }
-  return answer_for(first ? s.at_mail(macros) : s.at_rcpt(macros));
+  // RCPT: the transaction (source and sender partners) once, then this recipient's
+  // partners; a refusal of the transaction answers every recipient.
+  if (first) {
+    const policy::Decision d = s.at_mail(macros, request.find("sender"));
+    if (d.verdict != policy::Verdict::accept) return answer_for(d);
+  }
+  return answer_for(s.at_rcpt(macros, request.find("recipient")));
 }
 
 }  // namespace tlsgate::engine

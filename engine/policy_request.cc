@@ -4,11 +4,15 @@
 
 namespace tlsgate::engine {
 
-std::string_view PolicyRequest::get(std::string_view name) const {
+std::optional<std::string_view> PolicyRequest::find(std::string_view name) const {
   for (const auto& [n, v] : attrs_) {
-    if (n == name) return v;
+    if (n == name) return std::string_view(v);
   }
-  return {};
+  return std::nullopt;
+}
+
+std::string_view PolicyRequest::get(std::string_view name) const {
+  return find(name).value_or(std::string_view());
 }
 
 bool PolicyRequestReader::take_line(std::string_view line, std::vector<PolicyRequest>& done,

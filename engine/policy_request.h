@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -17,6 +18,8 @@ class PolicyRequest {
   // The value of `name`, or empty when it was not sent (Postfix sends an empty
   // value for what it does not know, e.g. encryption_protocol= without TLS).
   std::string_view get(std::string_view name) const;
+  // The same, but nullopt when it was not sent (sender= empty is the null sender).
+  std::optional<std::string_view> find(std::string_view name) const;
   const std::vector<std::pair<std::string, std::string>>& attributes() const { return attrs_; }
 
  private:

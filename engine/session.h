@@ -39,9 +39,14 @@ inline constexpr const char* kConnectMacros = "{daemon_name} v";
 inline constexpr const char* kHeloMacros =
     "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {cn_subject} "
     "{cn_issuer} {verify} {auth_type} v";
+// The envelope addresses come as MAIL's and RCPT's arguments; {mail_addr} and
+// {rcpt_addr} stand in where an MTA gives none (partners, issue 21).
 inline constexpr const char* kMailMacros =
     "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {cn_subject} "
-    "{cn_issuer} {verify} {auth_type} {auth_authen} {i} {client_addr} v";
+    "{cn_issuer} {verify} {auth_type} {auth_authen} {i} {client_addr} {mail_addr} v";
+inline constexpr const char* kRcptMacros =
+    "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {cn_subject} "
+    "{cn_issuer} {verify} {auth_type} {auth_authen} {i} {client_addr} {rcpt_addr} v";
 inline constexpr const char* kEomMacros = "{i}";
 
 class Session {

@@ -29,8 +29,9 @@ void log_decision(Severity severity, const LogRecord& record) {
 // The protocol steps tlsgate asks the MTA to leave out, so that a one-message
 // session costs three replies (negotiation, MAIL, end of message): no CONNECT (the
 // client comes as {client_addr} at MAIL), no RCPT (the facts do not change after
-// MAIL), no DATA, headers or body, and HELO without a reply (its macros still
-// arrive: Sendmail's AUTH history needs them). Each is taken where the MTA offers it.
+// MAIL; but RCPT is kept while the policy has recipient partners), no DATA,
+// headers or body, and HELO without a reply (its macros still arrive: Sendmail's
+// AUTH history needs them). Each is taken where the MTA offers it.
 struct Step {
   unsigned long flag;
   const char* name;
@@ -161,6 +162,12 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
     *pf0 = SMFIF_SETSYMLIST;
     unsigned long wanted = 0;
     for (const Step& step : kLeftOut) wanted |= step.flag;
+    // A recipient partner refuses at RCPT, per recipient: RCPT is needed then. The
+    // policy in force now decides for this SMTP session (a reload that adds the
+    // first recipient partner takes effect at the next one).
+    const auto policy = store->current();
+    if (policy && policy->has_recipient_partners())
+      wanted &= ~static_cast<unsigned long>(SMFIP_NORCPT);
     note_missing_steps(f1);
     c.steps = f1 & wanted;
     *pf1 = c.steps;
@@ -170,7 +177,7 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
         smfi_setsymlist(ctx, SMFIM_CONNECT, const_cast<char*>(kConnectMacros)) == MI_SUCCESS &&
         smfi_setsymlist(ctx, SMFIM_HELO, const_cast<char*>(kHeloMacros)) == MI_SUCCESS &&
         smfi_setsymlist(ctx, SMFIM_ENVFROM, const_cast<char*>(kMailMacros)) == MI_SUCCESS &&
-        smfi_setsymlist(ctx, SMFIM_ENVRCPT, const_cast<char*>(kMailMacros)) == MI_SUCCESS &&
+        smfi_setsymlist(ctx, SMFIM_ENVRCPT, const_cast<char*>(kRcptMacros)) == MI_SUCCESS &&
         smfi_setsymlist(ctx, SMFIM_EOM, const_cast<char*>(kEomMacros)) == MI_SUCCESS;
     if (!ok) throw std::runtime_error("smfi_setsymlist failed");
     return SMFIS_CONTINUE;
@@ -194,7 +201,16 @@ sfsistat on_helo(SMFICTX* ctx, char*) {
   });
 }
 
-sfsistat on_envfrom(SMFICTX* ctx, char**) {
+// The envelope address: MAIL's or RCPT's argument as the client sent it, else the
+// MTA's macro; nullopt if neither came (then no partner can apply).
+std::optional<std::string_view> envelope_address(char** argv, const MacroLookup& macros,
+                                                 const char* macro) {
+  if (argv != nullptr && argv[0] != nullptr) return std::string_view(argv[0]);
+  if (const char* v = macros(macro)) return std::string_view(v);
+  return std::nullopt;
+}
+
+sfsistat on_envfrom(SMFICTX* ctx, char** argv) {
   return guarded(ctx, "mail", false, [&](Session*) {
     const MacroLookup macros = macros_of(ctx);
     Session& s = session_for(ctx, std::nullopt);
@@ -202,15 +218,19 @@ sfsistat on_envfrom(SMFICTX* ctx, char**) {
       const char* addr = macros("{client_addr}");
       s.set_client(addr == nullptr ? std::nullopt : policy::Address::from_macro(addr));
     }
-    const policy::Decision d = s.at_mail(macros);
+    const policy::Decision d = s.at_mail(macros, envelope_address(argv, macros, "{mail_addr}"));
     note_mta(s);
     return reply(ctx, d);
   });
 }
 
-sfsistat on_envrcpt(SMFICTX* ctx, char**) {
-  return guarded(ctx, "rcpt", true,
-                 [&](Session* s) { return reply(ctx, s->at_rcpt(macros_of(ctx))); });
+// Negotiated only while the policy has recipient partners (or where the MTA cannot
+// leave RCPT out): a refusal here concerns this recipient only.
+sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
+  return guarded(ctx, "rcpt", true, [&](Session* s) {
+    const MacroLookup macros = macros_of(ctx);
+    return reply(ctx, s->at_rcpt(macros, envelope_address(argv, macros, "{rcpt_addr}")));
+  });
 }
 
 sfsistat on_eom(SMFICTX* ctx) {

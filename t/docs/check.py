@@ -29,8 +29,8 @@ and is checked by its kind:
   ini          an INI file or part of one: `tlsgate -n` says OK.
   log, demo    sample log lines ("tlsgate[PID]: LINE", or the demo's "tlsgate  LINE";
                an indented line continues the one before). Each is produced for
-               real: a milter session with the line's facts (client, TLS, cipher,
-               bits, AUTH, certificate, queue id) against tlsgate running
+               real: a milter session with the line's facts (client, sender and
+               recipient domain, TLS, cipher, bits, AUTH, certificate, queue id) against tlsgate running
                etc/tlsgate.ini, and tlsgate's own line must be the sample.
   synopsis     every option it names is in `tlsgate -h` or `tlsgate report -h`.
   promql       one PromQL expression ("#" lines are comments): every tlsgate_* name
@@ -417,12 +417,17 @@ class LogLab:
                 mail["{cert_issuer}"] = fields["cert_issuer"]
         helo = {k: v for k, v in mail.items() if not k.startswith("{auth")}
         eom = {} if qid == "NOQUEUE" else {"{i}": qid}
+        # The envelope: MAIL FROM in the sample's sender_domain (partners, issue 21),
+        # RCPT TO in its rcpt_domain.
+        domain = fields.get("sender_domain", "example.net")
+        sender = {"<>": "<>", "(none)": "<postmaster>"}.get(domain, f"<sender@{domain}>")
+        rcpt = f"<bob@{fields.get('rcpt_domain', 'example.test')}>"
         before = len(self.decision_lines())
         milter = Milter(f"inet:{self.port}@127.0.0.1", timeout=5)
         milter.negotiate()
         try:
             run_session(milter, "6" if ":" in fields["client"] else "4", fields["client"],
-                        macros={"connect": {"v": "Postfix 3.7.11"}, "helo": helo,
+                        sender=sender, rcpts=(rcpt,), macros={"connect": {"v": "Postfix 3.7.11"}, "helo": helo,
                                 "mail": mail, "rcpt": mail, "eom": eom})
         finally:
             milter.quit()

@@ -106,6 +106,13 @@ mode = monitor
 networks = 127.0.0.4
 require_starttls = yes
 action = tempfail
+[partner bank]
+sender_domains = bank.example
+networks = 127.0.0.2
+require_starttls = yes
+[partner legal]
+recipient_domains = legal.example
+require_starttls = yes
 )";
 
 struct Step {
@@ -246,6 +253,51 @@ INSTANTIATE_TEST_SUITE_P(
                      {"NOQUEUE: action=reject reason=starttls_required client=unknown "
                       "source=default tls=none auth=none cert=none reply=\"530 5.7.0 Must issue a "
                       "STARTTLS command first\""}},
+        // Partners (issue 21): the sender's at the first RCPT for the whole
+        // transaction, a recipient's for that recipient only.
+        ExchangeCase{
+            "sender_partner_refuses_the_transaction",
+            {{"protocol_state=RCPT;client_address=127.0.0.2;instance=20;"
+              "sender=alice@Bank.Example;recipient=a@x.example",
+              "530 5.7.0 Must issue a STARTTLS command first"},
+             {"protocol_state=RCPT;client_address=127.0.0.2;instance=20;"
+              "sender=alice@Bank.Example;recipient=b@x.example",
+              "530 5.7.0 Must issue a STARTTLS command first"}},
+            {"NOQUEUE: action=reject reason=starttls_required client=127.0.0.2 source=open "
+             "partner=bank sender_domain=bank.example tls=none auth=none cert=none "
+             "reply=\"530 5.7.0 Must issue a STARTTLS command first\""}},
+        ExchangeCase{
+            "forged_partner_sender_from_elsewhere",
+            {{"protocol_state=RCPT;client_address=127.0.0.9;instance=21;"
+              "sender=alice@bank.example;recipient=a@x.example;" +
+                  kTls13,
+              "550 5.7.1 Mail from this sender domain is not accepted from this network"}},
+            {"NOQUEUE: action=reject reason=partner_network client=127.0.0.9 source=default "
+             "partner=bank sender_domain=bank.example tls=TLSv1.3 "
+             "cipher=TLS_AES_256_GCM_SHA384 bits=256 auth=none cert=none reply=\"550 "
+             "5.7.1 Mail from this sender domain is not accepted from this network\""}},
+        ExchangeCase{
+            "recipient_partner_refuses_its_recipient_only",
+            {{"protocol_state=RCPT;client_address=127.0.0.2;instance=22;"
+              "sender=a@x.example;recipient=bob@legal.example",
+              "530 5.7.0 Must issue a STARTTLS command first"},
+             {"protocol_state=RCPT;client_address=127.0.0.2;instance=22;"
+              "sender=a@x.example;recipient=carol@other.example",
+              "DUNNO"},
+             {"protocol_state=END-OF-MESSAGE;client_address=127.0.0.2;instance=22;"
+              "sender=a@x.example;recipient=;queue_id=R1",
+              "DUNNO"}},
+            {"NOQUEUE: action=reject reason=starttls_required client=127.0.0.2 source=open "
+             "partner=legal sender_domain=x.example rcpt_domain=legal.example tls=none "
+             "auth=none cert=none reply=\"530 5.7.0 Must issue a STARTTLS command first\"",
+             "R1: action=accept client=127.0.0.2 source=open sender_domain=x.example "
+             "tls=none auth=none cert=none"}},
+        ExchangeCase{"null_sender_matches_no_partner",
+                     {{"protocol_state=RCPT;client_address=127.0.0.9;instance=23;sender=;"
+                       "recipient=a@x.example;" +
+                           kTls13,
+                       "DUNNO"}},
+                     {}},
         ExchangeCase{"end_of_message_alone_is_judged",
                      {{"protocol_state=END-OF-MESSAGE;client_address=10.0.0.1;instance=10;"
                        "queue_id=E1",
