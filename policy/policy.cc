@@ -60,10 +60,13 @@ std::string Policy::summary() const {
   }
   if (monitored == 0) monitor = "none";
   if (monitored == modes.size() + partners_.size()) monitor = "all";
+  const auto counted = [](std::size_t n, const char* what) {
+    return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+  };
   std::string partners;
-  if (!partners_.empty()) partners = ", " + std::to_string(partners_.size()) + " partners";
-  return std::to_string(source_count_) + " sources, " + std::to_string(netblock_count_) +
-         " netblocks" + partners + "; monitor: " + monitor;
+  if (!partners_.empty()) partners = ", " + counted(partners_.size(), "partner");
+  return counted(source_count_, "source") + ", " + counted(netblock_count_, "netblock") +
+         partners + "; monitor: " + monitor;
 }
 
 std::vector<std::string> Policy::source_names() const {

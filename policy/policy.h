@@ -88,7 +88,7 @@ class Policy {
   // "5 sources, 7 netblocks; monitor: legacy": the counts and the sources in
   // monitor mode as they are in force (a source's own mode, else the one it
   // inherits, else [milter] mode), "none" or "all" where that says it. With
-  // partners: "5 sources, 7 netblocks, 2 partners; monitor: legacy, partner bank".
+  // partners: "5 sources, 7 netblocks, 1 partner; monitor: legacy, partner bank".
   // For -n, the started: line and the reloaded line.
   std::string summary() const;
   std::size_t netblock_count() const { return netblock_count_; }

@@ -40,6 +40,10 @@ and is checked by its kind:
                parse.
   skip REASON  not checked (say why).
 
+`commands`, `log` and `demo` run against etc/tlsgate.ini; a marker that ends in
+"with [SECTION]" (`<!-- doc-test: commands with [partner legal] -->`) runs them
+against the example with that section, shipped commented out, taken in.
+
 A block without a marker fails the test, so that no new snippet goes untested.
 
   t/docs/check.py TLSGATE            check
@@ -149,11 +153,53 @@ NSS = {"LD_PRELOAD": "libnss_wrapper.so",
        "NSS_WRAPPER_GROUP": os.path.join(ROOT, "t/golden/nss/group")}
 
 
-def run_tlsgate(argv):
+def example_ini(section=""):
+    """etc/tlsgate.ini, with the commented-out SECTION (";[partner legal]" and the
+    ";key = value" lines after it) taken in when one is named."""
+    text = open(os.path.join(ROOT, "etc", "tlsgate.ini")).read()
+    if not section:
+        return text
+    lines, out, inside = text.split("\n"), [], False
+    for l in lines:
+        if l == ";" + section:
+            inside = True
+        elif inside and not re.match(r"^;\w+ = ", l):
+            inside = False
+        out.append(l[1:] if inside else l)
+    if not inside and out == lines:
+        raise SystemExit(f"etc/tlsgate.ini has no commented-out {section}")
+    return "\n".join(out)
+
+
+def with_section(block):
+    m = re.search(r"\bwith (\[[^]]+\])$", block.arg.strip())
+    return m.group(1) if m else ""
+
+
+_example_copies = {}
+
+
+def example_dir(section):
+    """The directory to run the commands in: the tree itself, or one whose
+    etc/tlsgate.ini has SECTION taken in (etc/legacy-networks.txt beside it), so that
+    the output names etc/tlsgate.ini either way."""
+    if not section:
+        return ROOT
+    if section not in _example_copies:
+        d = tempfile.mkdtemp(prefix="tlsgate-docs-ini-")
+        os.mkdir(os.path.join(d, "etc"))
+        shutil.copy(os.path.join(ROOT, "etc", "legacy-networks.txt"), os.path.join(d, "etc"))
+        with open(os.path.join(d, "etc", "tlsgate.ini"), "w") as f:
+            f.write(example_ini(section))
+        _example_copies[section] = d
+    return _example_copies[section]
+
+
+def run_tlsgate(argv, section=""):
     argv = [TLSGATE] + [a.replace("/etc/tlsgate/", "etc/") for a in argv[1:]]
     if not any(a in ("-c", "--config") for a in argv) and "report" not in argv:
         argv[1:1] = ["-c", "etc/tlsgate.ini"]  # the default, /etc/tlsgate/tlsgate.ini
-    p = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60,
+    p = subprocess.run(argv, cwd=example_dir(section), capture_output=True, text=True, timeout=60,
                        env={**os.environ, **NSS})
     return p.stdout + p.stderr + f"exit: {p.returncode}\n"
 
@@ -223,7 +269,7 @@ def check_commands(block):
         if not runnable(argv):
             not_run.append(f"{block.doc}:{n}: {text}")
             continue
-        actual = run_tlsgate(argv)
+        actual = run_tlsgate(argv, with_section(block))
         # Named by the command, not its line: editing the text around it changes nothing.
         digest = hashlib.sha1(text.encode()).hexdigest()[:12]
         golden = os.path.join(HERE, "golden", f"{os.path.basename(block.doc)}.{digest}.out")
@@ -358,12 +404,13 @@ def check_promql(block):
 
 # ---- log lines --------------------------------------------------------------------------
 class LogLab:
-    """tlsgate with etc/tlsgate.ini on a private port, its lines on stderr."""
+    """tlsgate with etc/tlsgate.ini (and SECTION taken in) on a private port, its
+    lines on stderr."""
 
-    def __init__(self):
+    def __init__(self, section=""):
         self.dir = tempfile.mkdtemp(prefix="tlsgate-docs-")
         shutil.copy(os.path.join(ROOT, "etc", "legacy-networks.txt"), self.dir)
-        ini = open(os.path.join(ROOT, "etc", "tlsgate.ini")).read()
+        ini = example_ini(section)
         ini = re.sub(r"(?m)^(user|group|pid_file) = .*\n", "", ini)
         ini = re.sub(r"(?m)^accounting_file = .*$",
                      f"accounting_file = {self.dir}/accounting.csv", ini)
@@ -446,7 +493,7 @@ class LogLab:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-lab = None
+labs = {}
 
 
 def samples_of(block):
@@ -467,9 +514,10 @@ def samples_of(block):
 
 
 def check_log(block):
-    global lab
-    if lab is None:
-        lab = LogLab()
+    section = with_section(block)
+    if section not in labs:
+        labs[section] = LogLab(section)
+    lab = labs[section]
     for sample in samples_of(block):
         produced = lab.produce(sample)
         check(f"{block.where}: tlsgate logs {sample[:60]}...", sample in produced,
@@ -491,8 +539,10 @@ def main():
         cf = open(os.path.join(ROOT, "contrib/postfix/main.cf")).read().split("\n")
         check_main_cf(Block("contrib/postfix/main.cf", 1, "main.cf", "", cf))
     finally:
-        if lab is not None:
+        for lab in labs.values():
             lab.stop()
+        for d in _example_copies.values():
+            shutil.rmtree(d, ignore_errors=True)
     golden_dir = os.path.join(HERE, "golden")
     unused = sorted(set(os.listdir(golden_dir)) - goldens_used) if os.path.isdir(golden_dir) else []
     if args.update:

@@ -83,7 +83,7 @@ check "apt install ./$(basename "$deb"): tlsgate is started by the package, acti
 check "Type=notify, STATUS names the socket and the policy; runs as tlsgate" '
   [ "$(systemctl show -p Type --value tlsgate)" = notify ] &&
   systemctl show -p StatusText --value tlsgate |
-    grep -qx "listening on inet:8891@127.0.0.1: 5 sources, 7 netblocks, 2 partners; monitor: legacy" &&
+    grep -qx "listening on inet:8891@127.0.0.1: 5 sources, 7 netblocks, 1 partner; monitor: legacy" &&
   ps -o user= -p "$(systemctl show -p MainPID --value tlsgate)" | grep -qx " *tlsgate"'
 check "conffiles: tlsgate.ini, legacy-networks.txt, logrotate" '
   c=$(dpkg-query -W -f="\${Conffiles}" tlsgate)

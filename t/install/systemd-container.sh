@@ -86,7 +86,7 @@ check "sandbox in effect: / read-only, /var/log/tlsgate writable, private /tmp a
 check "listens on [milter] socket inet:8891@127.0.0.1" '(exec 3<>/dev/tcp/127.0.0.1/8891)'
 check "one journal line per log line (stderr not duplicated), -n output kept" "
   [ \"\$($(journal) | grep -c 'started: listening on inet:8891@127.0.0.1')\" = 1 ] &&
-  $(journal) | grep -qx 'OK: 5 sources, 7 netblocks, 2 partners; monitor: legacy'"
+  $(journal) | grep -qx 'OK: 5 sources, 7 netblocks, 1 partner; monitor: legacy'"
 check "accounting file made by the user, 0640, with the CSV header" '
   [ "$(stat -c "%U:%G %a" /var/log/tlsgate/accounting.csv)" = "tlsgate:tlsgate 640" ] &&
   head -1 /var/log/tlsgate/accounting.csv | grep -q "^time,queue_id,client,"'

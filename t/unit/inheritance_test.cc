@@ -393,9 +393,9 @@ TEST(PolicySummary, NamesTheSourcesInMonitorModeAsInherited) {
     std::string text, summary;
   };
   for (const Case& c : std::vector<Case>{
-           {"[source a]\nnetworks = 10.0.0.0/8\n", "1 sources, 1 netblocks; monitor: none"},
+           {"[source a]\nnetworks = 10.0.0.0/8\n", "1 source, 1 netblock; monitor: none"},
            {"[milter]\nmode = monitor\n[source a]\nnetworks = 10.0.0.0/8\n",
-            "1 sources, 1 netblocks; monitor: all"},
+            "1 source, 1 netblock; monitor: all"},
            {"[milter]\nmode = monitor\n[source default]\nmode = enforce\n[source a]\n"
             "networks = 10.0.0.0/8\n[source b]\nnetworks = 10.1.0.0/16\nmode = monitor\n",
             "3 sources, 2 netblocks; monitor: b"},

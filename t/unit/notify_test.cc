@@ -26,8 +26,8 @@ TEST(NotifyMessages, ReadyNamesTheSocketAndThePolicy) {
 
 TEST(NotifyMessages, ReloadingThenReadyWithWhatHappened) {
   EXPECT_EQ(reloading(123456789), "RELOADING=1\nMONOTONIC_USEC=123456789\nSTATUS=reloading");
-  EXPECT_EQ(reloaded(true, "2 sources, 1 netblocks; monitor: none"),
-            "READY=1\nSTATUS=reloaded: 2 sources, 1 netblocks; monitor: none");
+  EXPECT_EQ(reloaded(true, "2 sources, 1 netblock; monitor: none"),
+            "READY=1\nSTATUS=reloaded: 2 sources, 1 netblock; monitor: none");
   EXPECT_EQ(reloaded(false, "5 sources, 7 netblocks; monitor: legacy"),
             "READY=1\nSTATUS=reload failed, the previous policy stays in force (see the log): "
             "5 sources, 7 netblocks; monitor: legacy");
@@ -62,7 +62,7 @@ TEST(NotifySend, OneDatagramToNotifySocket) {
   std::strncpy(sa.sun_path, path.c_str(), sizeof sa.sun_path - 1);
   ASSERT_EQ(bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
   setenv("NOTIFY_SOCKET", path.c_str(), 1);
-  const std::string message = reloaded(true, "1 sources, 0 netblocks; monitor: none");
+  const std::string message = reloaded(true, "1 source, 0 netblocks; monitor: none");
   EXPECT_TRUE(send(message));
   unsetenv("NOTIFY_SOCKET");
   std::array<char, 512> buffer{};

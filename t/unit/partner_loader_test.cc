@@ -116,7 +116,7 @@ TEST(PartnerLoad, NamesAndNetblocksSharedWithSources) {
       "[partner bank]\nsender_domains = a.example, *.a.example\nnetworks = 192.0.2.0/24\n",
       "test.ini", "");
   ASSERT_NE(r.policy, nullptr) << (r.errors.empty() ? "" : r.errors[0].to_string());
-  EXPECT_EQ(r.policy->summary(), "2 sources, 1 netblocks, 2 partners; monitor: none");
+  EXPECT_EQ(r.policy->summary(), "2 sources, 1 netblock, 2 partners; monitor: none");
   const SenderPartners s = r.policy->partners_for_sender(envelope_domain("<x@A.example>"));
   ASSERT_EQ(s.for_transaction.size(), 2u);
   EXPECT_EQ(s.for_transaction[0]->partner, "default");
@@ -193,7 +193,7 @@ TEST(PartnerLoad, APartnerImposesOnlyWhatItSets) {
   EXPECT_EQ(listed, (std::vector<std::string>{"recipient_domains@18", "require_starttls@19",
                                               "action@20", "mode@2"}));
   EXPECT_EQ(p.summary(),
-            "1 sources, 0 netblocks, 3 partners; monitor: partner legal, partner pair");
+            "1 source, 0 netblocks, 3 partners; monitor: partner legal, partner pair");
   EXPECT_TRUE(p.has_recipient_partners());
 }
 
@@ -246,7 +246,7 @@ TEST(PartnerLoad, WhichPartnersAnEnvelopeBringsIn) {
 TEST(PartnerLoad, NoPartnersNoChange) {
   const LoadResult r = load_policy_text("[source a]\nnetworks = 192.0.2.0/24\n", "a.ini", "");
   ASSERT_NE(r.policy, nullptr);
-  EXPECT_EQ(r.policy->summary(), "1 sources, 1 netblocks; monitor: none");
+  EXPECT_EQ(r.policy->summary(), "1 source, 1 netblock; monitor: none");
   EXPECT_FALSE(r.policy->has_recipient_partners());
   EXPECT_TRUE(
       r.policy->partners_for_sender(envelope_domain("<a@b.example>")).for_transaction.empty());
