@@ -65,8 +65,8 @@ std::string Policy::summary() const {
   };
   std::string partners;
   if (!partners_.empty()) partners = ", " + counted(partners_.size(), "partner");
-  return counted(source_count_, "source") + ", " + counted(netblock_count_, "netblock") +
-         partners + "; monitor: " + monitor;
+  return counted(source_count_, "source") + ", " + counted(netblock_count_, "netblock") + partners +
+         "; monitor: " + monitor;
 }
 
 std::vector<std::string> Policy::source_names() const {

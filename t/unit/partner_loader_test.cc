@@ -192,8 +192,7 @@ TEST(PartnerLoad, APartnerImposesOnlyWhatItSets) {
   }
   EXPECT_EQ(listed, (std::vector<std::string>{"recipient_domains@18", "require_starttls@19",
                                               "action@20", "mode@2"}));
-  EXPECT_EQ(p.summary(),
-            "1 source, 0 netblocks, 3 partners; monitor: partner legal, partner pair");
+  EXPECT_EQ(p.summary(), "1 source, 0 netblocks, 3 partners; monitor: partner legal, partner pair");
   EXPECT_TRUE(p.has_recipient_partners());
 }
 
