@@ -63,14 +63,21 @@ Metrics::SourceCounters& Metrics::source_locked(std::string_view name) {
   return it->second;
 }
 
-void Metrics::count_decision(std::string_view source, const policy::Decision& d,
-                             std::optional<policy::TlsVersion> tls) {
+void Metrics::count_decision(std::string_view source, std::string_view partner,
+                             const policy::Decision& d, std::optional<policy::TlsVersion> tls) {
   const std::string_view action = policy::action_name(d);
   const std::string_view reason = d.refused() ? policy::reason_name(d.reason) : "";
   const std::lock_guard lock(mutex_);
   SourceCounters& s = source_locked(source);
-  ++s.decisions[{action, reason}];
-  if (d.verdict == policy::Verdict::accept && !d.would_reject) ++s.accepted[tls_index(tls)];
+  const std::tuple key{partner, action, reason};
+  auto it = s.decisions.find(key);
+  if (it == s.decisions.end()) it = s.decisions.emplace(key, 0).first;
+  ++it->second;
+  if (d.verdict == policy::Verdict::accept && !d.would_reject) {
+    auto a = s.accepted.find(partner);
+    if (a == s.accepted.end()) a = s.accepted.emplace(std::string(partner), TlsCounts{}).first;
+    ++a->second[tls_index(tls)];
+  }
 }
 
 void Metrics::count_credentials_exposed(std::string_view source) {
@@ -99,8 +106,10 @@ void Metrics::policy_loaded(const std::vector<std::string>& sources, std::size_t
                             std::time_t when) {
   const std::lock_guard lock(mutex_);
   for (const std::string& name : sources) {
-    // The accept series exists from the start, so that rate() sees the first one.
-    source_locked(name).decisions.try_emplace({policy::action_name({}), ""}, 0);
+    // The accept series exist from the start, so that rate() sees the first one.
+    SourceCounters& s = source_locked(name);
+    s.decisions.try_emplace({"", policy::action_name({}), ""}, 0);
+    s.accepted.try_emplace("");
   }
   policy_sources_ = sources.size();
   policy_netblocks_ = netblocks;
@@ -112,21 +121,24 @@ std::string Metrics::exposition() const {
   std::string out;
   out.reserve(256 + sources_.size() * 1024);
   family(out, "tlsgate_decisions_total", "counter",
-         "Decisions logged (one a log line), by source, action and reason.");
+         "Decisions logged (one a log line), by source, partner, action and reason.");
   for (const auto& [name, s] : sources_) {
     for (const auto& [key, n] : s.decisions) {
+      const auto& [partner, action, reason] = key;
       sample(out, "tlsgate_decisions_total",
-             {{"source", name}, {"action", key.first}, {"reason", key.second}},
+             {{"source", name}, {"partner", partner}, {"action", action}, {"reason", reason}},
              static_cast<long long>(n));
     }
   }
   family(out, "tlsgate_accepted_messages_total", "counter",
-         "Messages accepted, by source and TLS version (none: no TLS).");
+         "Messages accepted, by source, partner and TLS version (none: no TLS).");
   for (const auto& [name, s] : sources_) {
-    for (std::size_t i = 0; i < kTlsLabels; ++i) {
-      sample(out, "tlsgate_accepted_messages_total",
-             {{"source", name}, {"tls_version", kTlsLabel[i]}},
-             static_cast<long long>(s.accepted[i]));
+    for (const auto& [partner, counts] : s.accepted) {
+      for (std::size_t i = 0; i < kTlsLabels; ++i) {
+        sample(out, "tlsgate_accepted_messages_total",
+               {{"source", name}, {"partner", partner}, {"tls_version", kTlsLabel[i]}},
+               static_cast<long long>(counts[i]));
+      }
     }
   }
   family(out, "tlsgate_credentials_exposed_total", "counter",

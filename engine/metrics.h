@@ -1,8 +1,8 @@
 // The counters behind the Prometheus metrics (issue 13): the session counts its
 // decisions, the policy store its reloads, the milter glue its internal errors; the
 // daemon writes them out (engine/metrics_file.h). Labels come from bounded sets only:
-// source names from the configuration, actions, reasons, TLS versions, the stages'
-// fixed names. Never a client address or a user name.
+// source and partner names from the configuration, actions, reasons, TLS versions,
+// the stages' fixed names. Never a client address, a domain or a user name.
 #pragma once
 
 #include <array>
@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -24,8 +25,10 @@ namespace tlsgate::engine {
 class Metrics {
  public:
   // One decision the session logged (one log line), by action and reason; an
-  // accepted message also by its TLS version (nullopt: none).
-  void count_decision(std::string_view source, const policy::Decision& d,
+  // accepted message also by its TLS version (nullopt: none). `partner` is the log
+  // line's partner= value: the partner that refused, or those that applied to an
+  // accept ("bank,legal"), empty when none.
+  void count_decision(std::string_view source, std::string_view partner, const policy::Decision& d,
                       std::optional<policy::TlsVersion> tls);
   // A session in which a password crossed in clear (the session counts it once).
   void count_credentials_exposed(std::string_view source);
@@ -45,11 +48,14 @@ class Metrics {
  private:
   // accept, TLSv1 ... TLSv1.3 by policy::TlsVersion's value; [0] is no TLS.
   static constexpr std::size_t kTlsLabels = 5;
+  using TlsCounts = std::array<std::uint64_t, kTlsLabels>;
   struct SourceCounters {
-    // (action, reason) as policy::action_name and reason_name spell them: static
-    // strings, so the views stay valid.
-    std::map<std::pair<std::string_view, std::string_view>, std::uint64_t> decisions;
-    std::array<std::uint64_t, kTlsLabels> accepted{};
+    // (partner, action, reason); action and reason as policy::action_name and
+    // reason_name spell them: static strings, so the views stay valid.
+    std::map<std::tuple<std::string, std::string_view, std::string_view>, std::uint64_t,
+             std::less<>>
+        decisions;
+    std::map<std::string, TlsCounts, std::less<>> accepted;  // by partner
     std::uint64_t credentials_exposed = 0;
   };
   SourceCounters& source_locked(std::string_view name);

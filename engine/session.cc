@@ -193,7 +193,7 @@ void Session::log(Severity severity, const policy::Decision& d, std::string_view
   r.transaction = transaction_;
   r.auth_before_tls = f.auth_before_tls;
   sink_(severity, r);
-  metrics().count_decision(rule_->source, d, f.tls_version);
+  metrics().count_decision(rule_->source, r.partner, d, f.tls_version);
   if (d.credentials_exposed && !exposure_counted_) {
     exposure_counted_ = true;
     metrics().count_credentials_exposed(rule_->source);

@@ -29,9 +29,9 @@ double ns_per_count(Metrics& m, const std::vector<std::string>& sources, unsigne
       for (unsigned i = 0; i < per_thread; ++i) {
         const std::string& source = sources[(i + t) % sources.size()];
         if (i % 4 == 0) {
-          m.count_decision(source, refused, std::nullopt);
+          m.count_decision(source, "", refused, std::nullopt);
         } else {
-          m.count_decision(source, {}, tlsgate::policy::TlsVersion::tls1_3);
+          m.count_decision(source, "", {}, tlsgate::policy::TlsVersion::tls1_3);
         }
       }
     });

@@ -101,12 +101,12 @@ check "Postfix set up as README.Debian says, reloaded" '
   systemctl reload tlsgate && systemctl reload postfix && systemctl is-active postfix'
 
 # One session: send CLIENT_ADDR EXPECTED [SWAKS ARGS...]; EXPECTED is a regexp for
-# the reply to MAIL FROM or the final "queued".
+# the reply to MAIL FROM or the final "queued". The sender: $FROM, else sender@example.net.
 send() {
   local client=$1 expected=$2
   shift 2
   in_ct "swaks --server 127.0.0.1 --port 25 --local-interface $client --helo client.example.net \
-    --from sender@example.net --to root@localhost --timeout 20 $* 2>&1" >"$tmp/swaks.out"
+    --from ${FROM:-sender@example.net} --to root@localhost --timeout 20 $* 2>&1" >"$tmp/swaks.out"
   grep -Eq "$expected" "$tmp/swaks.out" || { sed 's/^/     | /' "$tmp/swaks.out" | tail -n 12; return 1; }
 }
 sessions=0
@@ -126,6 +126,8 @@ session "partners, TLS 1.2 AES128-SHA from 192.0.2.10: 554 5.7.0 (cipher_not_all
 session "submission, plaintext from 198.51.100.7: 450 4.7.0 (tempfail)" 198.51.100.7 \
   '^<\*\* +450 4\.7\.0 Must issue a STARTTLS command first'
 session "legacy (monitor), plaintext from 203.0.113.5: would-reject, accepted" 203.0.113.5 "$queued"
+FROM=ceo@bank.example session "partner bank's domain from 127.0.0.1, outside its networks: 550 5.7.1 (partner_network)" \
+  127.0.0.1 '^<\*\* +550 5\.7\.1 Mail from this sender domain is not accepted from this network'
 check "tlsgate's log lines for those sessions (journal)" "
   j=\$(journalctl -t tlsgate --no-pager -o cat)
   for l in 'action=accept client=127.0.0.1 source=default tls=none' \
@@ -135,7 +137,8 @@ check "tlsgate's log lines for those sessions (journal)" "
            'action=reject reason=cipher_not_allowed client=192.0.2.10 source=partners tls=TLSv1.2 cipher=AES128-SHA' \
            'action=tempfail reason=starttls_required client=198.51.100.7 source=submission' \
            'action=would-reject reason=starttls_required client=203.0.113.5 source=legacy' \
-           'action=accept client=203.0.113.5 source=legacy tls=none'; do
+           'action=accept client=203.0.113.5 source=legacy tls=none' \
+           'action=reject reason=partner_network client=127.0.0.1 source=default partner=bank sender_domain=bank.example'; do
     printf '%s\n' \"\$j\" | grep -qF \"\$l\" || { echo \"no line: \$l\"; exit 1; }
   done"
 
@@ -149,6 +152,7 @@ tlsgate_decisions_total{source="partners",action="reject",reason="cipher_not_all
 tlsgate_decisions_total{source="submission",action="tempfail",reason="starttls_required"} 1
 tlsgate_decisions_total{source="legacy",action="would-reject",reason="starttls_required"} 1
 tlsgate_decisions_total{source="legacy",action="accept",reason=""} 1
+tlsgate_decisions_total{source="default",partner="bank",action="reject",reason="partner_network"} 1
 tlsgate_accepted_messages_total{source="default",tls_version="none"} 1
 tlsgate_accepted_messages_total{source="default",tls_version="TLSv1.3"} 1
 tlsgate_accepted_messages_total{source="partners",tls_version="TLSv1.3"} 1

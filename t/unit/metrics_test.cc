@@ -48,16 +48,18 @@ TEST(MetricsText, EscapesLabelValues) {
 
 TEST(MetricsText, EscapedInTheSamples) {
   Metrics m;
-  m.count_decision("we\"ird\\\n", policy::Decision{}, std::nullopt);
+  m.count_decision("we\"ird\\\n", "", policy::Decision{}, std::nullopt);
   const auto s = samples(m.exposition());
-  EXPECT_EQ(s.at(R"(tlsgate_decisions_total{source="we\"ird\\\n",action="accept",reason=""})"), 1);
+  EXPECT_EQ(
+      s.at(R"(tlsgate_decisions_total{source="we\"ird\\\n",partner="",action="accept",reason=""})"),
+      1);
 }
 
 TEST(MetricsText, OneHelpAndTypePerFamilyThenItsSamples) {
   Metrics m;
   m.policy_loaded({"default", "partners"}, 3, 1700000000);
-  m.count_decision("partners", policy::Decision{}, policy::TlsVersion::tls1_3);
-  m.count_decision("default", refusal(policy::Reason::starttls_required), std::nullopt);
+  m.count_decision("partners", "", policy::Decision{}, policy::TlsVersion::tls1_3);
+  m.count_decision("default", "", refusal(policy::Reason::starttls_required), std::nullopt);
   m.count_credentials_exposed("default");
   m.count_reload(true);
   m.declare_stage("mail");
@@ -97,31 +99,78 @@ TEST(MetricsText, OneHelpAndTypePerFamilyThenItsSamples) {
   EXPECT_GT(samples_seen, 20);
 }
 
+TEST(MetricsText, CountsByPartner) {
+  Metrics m;
+  m.policy_loaded({"default"}, 1, 1700000000);
+  m.count_decision("default", "bank", refusal(policy::Reason::partner_network), std::nullopt);
+  m.count_decision("default", "bank", policy::Decision{}, policy::TlsVersion::tls1_2);
+  m.count_decision("default", "bank,legal", policy::Decision{}, policy::TlsVersion::tls1_3);
+  m.count_decision("default", "", policy::Decision{}, std::nullopt);
+  const auto s = samples(m.exposition());
+  EXPECT_EQ(
+      s.at(
+          R"(tlsgate_decisions_total{source="default",partner="bank",action="reject",reason="partner_network"})"),
+      1);
+  EXPECT_EQ(
+      s.at(R"(tlsgate_decisions_total{source="default",partner="bank",action="accept",reason=""})"),
+      1);
+  EXPECT_EQ(
+      s.at(
+          R"(tlsgate_decisions_total{source="default",partner="bank,legal",action="accept",reason=""})"),
+      1);
+  EXPECT_EQ(
+      s.at(R"(tlsgate_decisions_total{source="default",partner="",action="accept",reason=""})"), 1);
+  EXPECT_EQ(
+      s.at(
+          R"(tlsgate_accepted_messages_total{source="default",partner="bank",tls_version="TLSv1.2"})"),
+      1);
+  EXPECT_EQ(
+      s.at(
+          R"(tlsgate_accepted_messages_total{source="default",partner="bank",tls_version="none"})"),
+      0);
+  EXPECT_EQ(
+      s.at(
+          R"(tlsgate_accepted_messages_total{source="default",partner="bank,legal",tls_version="TLSv1.3"})"),
+      1);
+  EXPECT_EQ(
+      s.at(R"(tlsgate_accepted_messages_total{source="default",partner="",tls_version="none"})"),
+      1);
+}
+
 TEST(MetricsText, CountsByLabel) {
   Metrics m;
   m.policy_loaded({"default", "legacy", "partners"}, 7, 1700000000);
-  m.count_decision("partners", policy::Decision{}, policy::TlsVersion::tls1_3);
-  m.count_decision("partners", policy::Decision{}, policy::TlsVersion::tls1_3);
-  m.count_decision("partners", refusal(policy::Reason::tls_version_too_low), std::nullopt);
-  m.count_decision("legacy", refusal(policy::Reason::starttls_required, true), std::nullopt);
-  m.count_decision("legacy", policy::Decision{}, std::nullopt);
+  m.count_decision("partners", "", policy::Decision{}, policy::TlsVersion::tls1_3);
+  m.count_decision("partners", "", policy::Decision{}, policy::TlsVersion::tls1_3);
+  m.count_decision("partners", "", refusal(policy::Reason::tls_version_too_low), std::nullopt);
+  m.count_decision("legacy", "", refusal(policy::Reason::starttls_required, true), std::nullopt);
+  m.count_decision("legacy", "", policy::Decision{}, std::nullopt);
   m.count_reload(false);
   m.count_internal_error("mail");
   const auto s = samples(m.exposition());
-  EXPECT_EQ(s.at(R"(tlsgate_decisions_total{source="partners",action="accept",reason=""})"), 2);
+  EXPECT_EQ(
+      s.at(R"(tlsgate_decisions_total{source="partners",partner="",action="accept",reason=""})"),
+      2);
   EXPECT_EQ(
       s.at(
-          R"(tlsgate_decisions_total{source="partners",action="reject",reason="tls_version_too_low"})"),
+          R"(tlsgate_decisions_total{source="partners",partner="",action="reject",reason="tls_version_too_low"})"),
       1);
   EXPECT_EQ(
       s.at(
-          R"(tlsgate_decisions_total{source="legacy",action="would-reject",reason="starttls_required"})"),
+          R"(tlsgate_decisions_total{source="legacy",partner="",action="would-reject",reason="starttls_required"})"),
       1);
-  EXPECT_EQ(s.at(R"(tlsgate_decisions_total{source="default",action="accept",reason=""})"), 0);
-  EXPECT_EQ(s.at(R"(tlsgate_accepted_messages_total{source="partners",tls_version="TLSv1.3"})"), 2);
+  EXPECT_EQ(
+      s.at(R"(tlsgate_decisions_total{source="default",partner="",action="accept",reason=""})"), 0);
+  EXPECT_EQ(
+      s.at(
+          R"(tlsgate_accepted_messages_total{source="partners",partner="",tls_version="TLSv1.3"})"),
+      2);
   // A would-reject is no accepted message; the accept that follows it is.
-  EXPECT_EQ(s.at(R"(tlsgate_accepted_messages_total{source="legacy",tls_version="none"})"), 1);
-  EXPECT_EQ(s.at(R"(tlsgate_accepted_messages_total{source="default",tls_version="TLSv1.1"})"), 0);
+  EXPECT_EQ(
+      s.at(R"(tlsgate_accepted_messages_total{source="legacy",partner="",tls_version="none"})"), 1);
+  EXPECT_EQ(
+      s.at(R"(tlsgate_accepted_messages_total{source="default",partner="",tls_version="TLSv1.1"})"),
+      0);
   EXPECT_EQ(s.at(R"(tlsgate_credentials_exposed_total{source="default"})"), 0);
   EXPECT_EQ(s.at(R"(tlsgate_reloads_total{result="ok"})"), 0);
   EXPECT_EQ(s.at(R"(tlsgate_reloads_total{result="failed"})"), 1);
@@ -135,11 +184,12 @@ TEST(MetricsText, CountsByLabel) {
 TEST(MetricsText, ASourceGoneAfterAReloadKeepsItsValues) {
   Metrics m;
   m.policy_loaded({"default", "old"}, 2, 1);
-  m.count_decision("old", refusal(policy::Reason::starttls_required), std::nullopt);
+  m.count_decision("old", "", refusal(policy::Reason::starttls_required), std::nullopt);
   m.policy_loaded({"default"}, 0, 2);
   const auto s = samples(m.exposition());
   EXPECT_EQ(
-      s.at(R"(tlsgate_decisions_total{source="old",action="reject",reason="starttls_required"})"),
+      s.at(
+          R"(tlsgate_decisions_total{source="old",partner="",action="reject",reason="starttls_required"})"),
       1);
   EXPECT_EQ(s.at("tlsgate_policy_sources"), 1);
   EXPECT_EQ(s.at("tlsgate_policy_loaded_timestamp_seconds"), 2);
@@ -154,9 +204,9 @@ TEST(MetricsSession, CountsItsDecisionsAndAnExposedPasswordOnce) {
       "metrics.ini", "");
   ASSERT_TRUE(loaded.policy);
   const std::string would =
-      R"(tlsgate_decisions_total{source="watched",action="would-reject",reason="plaintext_auth"})";
+      R"(tlsgate_decisions_total{source="watched",partner="",action="would-reject",reason="plaintext_auth"})";
   const std::string accepted =
-      R"(tlsgate_accepted_messages_total{source="watched",tls_version="none"})";
+      R"(tlsgate_accepted_messages_total{source="watched",partner="",tls_version="none"})";
   const std::string exposed = R"(tlsgate_credentials_exposed_total{source="watched"})";
   auto before = samples(metrics().exposition());
   Session session(loaded.policy, policy::testing::addr("198.51.100.7"),

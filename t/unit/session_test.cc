@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/accounting.h"
+#include "engine/metrics.h"
 #include "policy/loader.h"
 #include "t/unit/test_support.h"
 
@@ -695,6 +696,32 @@ TEST(SessionPartners, TheClientGivenAtMailIsTheOneAPartnersNetworksSee) {
       << lines[0];
   EXPECT_TRUE(lines[1].starts_with("C2: action=reject reason=partner_network client=10.0.0.1 "))
       << lines[1];
+}
+
+// The metrics count each decision under the partner its log line names.
+TEST(SessionPartners, MetricsCountUnderThePartnerTheLineNames) {
+  const auto count = [](const std::string& series) -> long long {
+    const std::string text = metrics().exposition();
+    const std::size_t at = text.find("\n" + series + " ");
+    return at == std::string::npos ? 0 : std::stoll(text.substr(at + series.size() + 2));
+  };
+  const std::string refused =
+      R"(tlsgate_decisions_total{source="default",partner="bank",action="reject",reason="partner_network"})";
+  const std::string accepted =
+      R"(tlsgate_accepted_messages_total{source="tls",partner="bank",tls_version="TLSv1.3"})";
+  const long long refused_before = count(refused), accepted_before = count(accepted);
+  const MacroMap mail = tls13({{"{i}", "M1"}});
+  const MacroLookup lookup = [&](const char* n) -> const char* {
+    const auto it = mail.find(n);
+    return it == mail.end() ? nullptr : it->second.c_str();
+  };
+  Session forged(load(), addr("10.0.0.1"), [](Severity, const LogRecord&) {});
+  EXPECT_EQ(answer_of(forged.at_mail(lookup, "<ceo@bank.example>")), "reject 550 5.7.1");
+  Session real(load(), addr("192.0.2.10"), [](Severity, const LogRecord&) {});
+  EXPECT_EQ(answer_of(real.at_mail(lookup, "<ceo@bank.example>")), "continue");
+  EXPECT_EQ(answer_of(real.at_end_of_message(lookup)), "continue");
+  EXPECT_EQ(count(refused), refused_before + 1);
+  EXPECT_EQ(count(accepted), accepted_before + 1);
 }
 
 TEST(SessionMta, RecognisedByWhatItSends) {
