@@ -389,7 +389,7 @@ uninstall:
 # version V instead (a changelog entry is added to the copy: the upgrade test).
 DEB_DEPS    := build-essential debhelper dpkg-dev lintian
 DEB_TREE    := build/deb/tlsgate
-DEB_SOURCES := Makefile README.md policy engine milter etc contrib/man contrib/systemd \
+DEB_SOURCES := Makefile README.md policy engine report milter etc contrib/man contrib/systemd \
                contrib/logrotate contrib/postfix contrib/sendmail
 DEB_VERSION ?= $(shell dpkg-parsechangelog -l contrib/debian/changelog -S Version 2>/dev/null)
 DEB_ARCH     = $(shell dpkg-architecture -q DEB_HOST_ARCH)
