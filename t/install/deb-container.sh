@@ -130,14 +130,14 @@ FROM=ceo@bank.example session "partner bank's domain from 127.0.0.1, outside its
   127.0.0.1 '^<\*\* +550 5\.7\.1 Mail from this sender domain is not accepted from this network'
 check "tlsgate's log lines for those sessions (journal)" "
   j=\$(journalctl -t tlsgate --no-pager -o cat)
-  for l in 'action=accept client=127.0.0.1 source=default tls=none' \
-           'action=accept client=127.0.0.1 source=default tls=TLSv1.3' \
+  for l in 'action=accept client=127.0.0.1 source=default sender_domain=example.net tls=none' \
+           'action=accept client=127.0.0.1 source=default sender_domain=example.net tls=TLSv1.3' \
            'action=reject reason=starttls_required client=192.0.2.10 source=partners' \
-           'action=accept client=192.0.2.10 source=partners tls=TLSv1.3' \
-           'action=reject reason=cipher_not_allowed client=192.0.2.10 source=partners tls=TLSv1.2 cipher=AES128-SHA' \
+           'action=accept client=192.0.2.10 source=partners sender_domain=example.net tls=TLSv1.3' \
+           'action=reject reason=cipher_not_allowed client=192.0.2.10 source=partners sender_domain=example.net tls=TLSv1.2 cipher=AES128-SHA' \
            'action=tempfail reason=starttls_required client=198.51.100.7 source=submission' \
            'action=would-reject reason=starttls_required client=203.0.113.5 source=legacy' \
-           'action=accept client=203.0.113.5 source=legacy tls=none' \
+           'action=accept client=203.0.113.5 source=legacy sender_domain=example.net tls=none' \
            'action=reject reason=partner_network client=127.0.0.1 source=default partner=bank sender_domain=bank.example'; do
     printf '%s\n' \"\$j\" | grep -qF \"\$l\" || { echo \"no line: \$l\"; exit 1; }
   done"
@@ -197,20 +197,23 @@ check "tlsgate_build_info names the package's upstream version" "
 # README's PromQL examples (the package's copy: the image's dpkg leaves out
 # /usr/share/doc), through Prometheus's own parser.
 cat >"$tmp/readme-rules.sh" <<'SH'
-dpkg-deb --fsys-tarfile "$1" | tar -xO ./usr/share/doc/tlsgate/README.md.gz | zcat | awk '
+dpkg-deb --fsys-tarfile "$1" | tar -xO ./usr/share/doc/tlsgate/README.md.gz | zcat >/tmp/README.md
+awk '
   /^<!-- doc-test: promql -->$/ { want = 1; next }
   want && /^```/ {
     if (inside) { inside = 0; want = 0; n++ }
     else { inside = 1; printf "      - record: readme:example_%d\n        expr: |\n", n }
     next
   }
-  inside { print "          " $0 }' >/tmp/rules.body
+  inside { print "          " $0 }' /tmp/README.md >/tmp/rules.body
 { printf 'groups:\n  - name: readme\n    rules:\n'; cat /tmp/rules.body; } >/tmp/readme-rules.yml
-[ "$(grep -c 'record:' /tmp/readme-rules.yml)" = 3 ] || { cat /tmp/readme-rules.yml; exit 1; }
+examples=$(grep -c '^<!-- doc-test: promql -->$' /tmp/README.md)
+[ "$examples" -ge 3 ] && [ "$(grep -c 'record:' /tmp/readme-rules.yml)" = "$examples" ] ||
+  { echo "$examples examples"; cat /tmp/readme-rules.yml; exit 1; }
 promtool check rules /tmp/readme-rules.yml
 SH
 tg_podman cp "$tmp/readme-rules.sh" "$name:/root/readme-rules.sh"
-check "README's three PromQL examples parse (promtool check rules)" \
+check "README's PromQL examples, every one, parse (promtool check rules)" \
   "bash /root/readme-rules.sh /root/debs/$(basename "$deb")"
 
 # A broken file: the reload is refused (tlsgate -n first) and the old policy stays.

@@ -95,7 +95,15 @@ scenario() {
     else
         tlsfields="tls=none"
     fi
-    local who="client=$(_case_re "$client") source=$(_case_re "$source") $tlsfields auth=$auth"
+    # The envelope sender's domain, as the client sent it (issue 21), lower case.
+    local sender senderfield=
+    sender=$(sed -En 's/^ *[-~]> MAIL FROM:<([^>]*)>.*/\1/Ip' "$out" | tail -n 1)
+    if grep -Eqi '^ *[-~]> MAIL FROM:' "$out"; then
+        if [[ -z $sender ]]; then senderfield=" sender_domain=<>"; else
+            senderfield=" sender_domain=$(_case_re "${sender##*@}" | tr '[:upper:]' '[:lower:]')"
+        fi
+    fi
+    local who="client=$(_case_re "$client") source=$(_case_re "$source")$senderfield $tlsfields auth=$auth"
     # The client certificate fields: none, unless the caller sets CASE_CERT
     # (a regex such as 'cert=client\.example\.test cert_issuer="tlsgate test CA"').
     local tail=" ${CASE_CERT:-cert=none}"
