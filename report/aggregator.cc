@@ -5,6 +5,7 @@
 
 #include "report/field_value.h"
 #include "report/timestamp.h"
+#include "report/vector_index.h"
 
 namespace tlsgate::report {
 namespace {
@@ -28,12 +29,6 @@ std::size_t bits_bucket(std::string_view bits) {
 }
 
 bool refusal(Action a) { return a != Action::accept; }
-
-template <typename T>
-T& grow_to(std::vector<T>& v, std::size_t index) {
-  if (v.size() <= index) v.resize(index + 1);
-  return v[index];
-}
 
 }  // namespace
 
@@ -139,6 +134,15 @@ void Aggregator::count_message(const Row& row, SourceTally& s, std::uint32_t tls
   if (secure) ++s.cached_cell->tls;
 }
 
+void Aggregator::count_envelope(const Row& row, std::uint32_t client, std::uint32_t tls) {
+  const bool secure = tls < kTlsVersions;
+  if (!row.partner.empty()) partners_.count_message(partners_.list_of(row.partner), tls, secure);
+  if (row.sender_domain.empty()) return;
+  ClientCold& c = client_cold_[client];
+  if (c.network == kNone) c.network = sender_domains_.network_of(c.address);
+  sender_domains_.count_message(row.sender_domain, tls, secure, c.network);
+}
+
 void Aggregator::refused(PairCold& p, std::uint32_t reason) {
   for (auto& r : p.first_reasons) {
     if (r.first == reason || r.first == kNone) {
@@ -189,26 +193,42 @@ AcceptedDecision Aggregator::count_decision(const Row& row, std::uint32_t source
     d.certificate = certificates_.intern(key);
     ++certificate_counts_[std::uint64_t{source} << 32 | d.certificate];
   }
-  if (replay_ != nullptr) {
-    ClientCold& c = client_cold_[client];
-    const Replay::Verdict v = replay_->judge(c.candidate_rule, row);
-    WhatIfTally& w = grow_to(what_if_, v.source);
-    const bool refused_now = v.reason != policy::Reason::none;
-    ++replayed_;
-    d.candidate_source = v.source;
-    if (row.action == Action::accept && refused_now) {
-      const auto r = static_cast<std::size_t>(v.reason);
-      ++w.newly_refused;
-      ++w.reasons[r];
-      ++c.newly_refused;
-      ++c.new_reasons[r];
-      d.newly_refused = true;
-      d.new_reason = static_cast<std::uint8_t>(r);
-    } else if (row.action != Action::accept && !refused_now) {
-      ++w.newly_passed;
-    }
+  if (!row.partner.empty()) {
+    d.partners = partners_.list_of(row.partner);
+    partners_.count_decision(d.partners, row.action,
+                             row.reason.empty() ? PartnerCounts::kNone : reason, client);
   }
+  if (replay_ != nullptr) count_what_if(row, client_cold_[client], client, d);
   return d;
+}
+
+void Aggregator::count_what_if(const Row& row, ClientCold& c, std::uint32_t client,
+                               AcceptedDecision& d) {
+  const Replay::Verdict v = replay_->judge(c.candidate_rule, c.address, row);
+  WhatIfTally& w = grow_to(what_if_, v.source);
+  const bool refused_now = v.kept ? row.action != Action::accept : v.reason != policy::Reason::none;
+  ++replayed_;
+  d.candidate_source = v.source;
+  if (row.action == Action::accept && refused_now) {
+    const auto r = static_cast<std::size_t>(v.reason);
+    ++w.newly_refused;
+    ++w.reasons[r];
+    ++c.newly_refused;
+    ++c.new_reasons[r];
+    d.newly_refused = true;
+    d.new_reason = static_cast<std::uint8_t>(r);
+    if (v.partner != Replay::kNone) {
+      WhatIfTally& p = grow_to(what_if_partners_, v.partner);
+      ++p.newly_refused;
+      ++p.reasons[r];
+      NewlyRefused& n = partner_clients_[std::uint64_t{v.partner} << 32 | client];
+      ++n.count;
+      ++n.reasons[r];
+      d.candidate_partner = v.partner;
+    }
+  } else if (row.action != Action::accept && !refused_now) {
+    ++w.newly_passed;
+  }
 }
 
 void Aggregator::take_back(const AcceptedDecision& d) {
@@ -220,6 +240,7 @@ void Aggregator::take_back(const AcceptedDecision& d) {
     --s.credentials_exposed;
     --exposures_[std::uint64_t{d.source} << 32 | d.exposed_user];
   }
+  if (d.partners != AcceptedDecision::kNone) partners_.take_back_accept(d.partners);
   if (d.certificate != AcceptedDecision::kNone) {
     --s.certificates;
     --certificate_counts_[std::uint64_t{d.source} << 32 | d.certificate];
@@ -233,6 +254,14 @@ void Aggregator::take_back(const AcceptedDecision& d) {
       --w.reasons[d.new_reason];
       --c.newly_refused;
       --c.new_reasons[d.new_reason];
+      if (d.candidate_partner != AcceptedDecision::kNone) {
+        WhatIfTally& p = what_if_partners_[d.candidate_partner];
+        --p.newly_refused;
+        --p.reasons[d.new_reason];
+        NewlyRefused& n = partner_clients_[std::uint64_t{d.candidate_partner} << 32 | d.client];
+        --n.count;
+        --n.reasons[d.new_reason];
+      }
     }
   }
 }
@@ -289,6 +318,7 @@ bool Aggregator::add(const Row& row, std::string& error, const Lookahead* ahead)
   bool unique = false;
   if (row.action == Action::accept) {
     count_message(row, s, tls);
+    if (!row.partner.empty() || !row.sender_domain.empty()) count_envelope(row, client, tls);
     // Most accept rows end no waiting session and are far from their file's start:
     // a decision, without asking the linker (nor building a stand-in key).
     if (!linker_.waiting_for(client) && !linker_.near_file_start(row.time)) {

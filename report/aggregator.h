@@ -17,8 +17,10 @@
 #include "policy/huge_pages.h"
 #include "report/client_table.h"
 #include "report/columns.h"
+#include "report/partner_counts.h"
 #include "report/replay.h"
 #include "report/row.h"
+#include "report/sender_domains.h"
 #include "report/string_table.h"
 #include "report/summary.h"
 #include "report/transaction_linker.h"
@@ -88,6 +90,7 @@ class Aggregator {
   struct ClientCold {
     std::optional<policy::Address> address;  // nullopt: "unknown"
     std::uint32_t candidate_rule = kNone;    // --what-if
+    std::uint32_t network = kNone;           // SenderDomainCounts::network_of, once needed
     std::uint64_t newly_refused = 0;
     std::array<std::uint64_t, kReasonSlots> new_reasons{};
   };
@@ -118,6 +121,10 @@ class Aggregator {
     std::uint64_t newly_passed = 0;
     std::array<std::uint64_t, kReasonSlots> reasons{};
   };
+  struct NewlyRefused {  // a client's sessions one candidate partner refuses
+    std::uint64_t count = 0;
+    std::array<std::uint64_t, kReasonSlots> reasons{};
+  };
 
   std::uint32_t source_of(std::string_view name);
   ClientTable::Slot& client_of(std::string_view text, std::uint64_t hash);
@@ -125,6 +132,9 @@ class Aggregator {
   std::uint32_t pair_of(std::uint32_t source, std::uint32_t client);
   std::uint32_t tls_text_of(std::string_view text);
   void count_message(const Row& row, SourceTally& s, std::uint32_t tls);
+  // An accepted message's partners and sender domain, where the row has them.
+  void count_envelope(const Row& row, std::uint32_t client, std::uint32_t tls);
+  void count_what_if(const Row& row, ClientCold& c, std::uint32_t client, AcceptedDecision& d);
   AcceptedDecision count_decision(const Row& row, std::uint32_t source, std::uint32_t client,
                                   std::uint32_t pair);
   void refused(PairCold& p, std::uint32_t reason);
@@ -136,6 +146,7 @@ class Aggregator {
   SourceSummary source_summary(std::uint32_t source, std::size_t top) const;
   SourceSummary total_summary(std::size_t top) const;
   WhatIfSummary what_if_summary(std::size_t top) const;
+  std::vector<WhatIfSource> what_if_partners(std::size_t top) const;
   void fill_exposures(SourceSummary& out, std::optional<std::uint32_t> source,
                       std::size_t top) const;
   void fill_certificates(SourceSummary& out, std::optional<std::uint32_t> source,
@@ -162,7 +173,12 @@ class Aggregator {
   StringTable certificates_;                                             // subject \0 issuer
   std::unordered_map<std::uint64_t, std::uint64_t> certificate_counts_;  // source << 32 | cert
 
-  std::vector<WhatIfTally> what_if_;  // by the candidate's source
+  PartnerCounts partners_;
+  SenderDomainCounts sender_domains_;
+
+  std::vector<WhatIfTally> what_if_;                                 // by the candidate's source
+  std::vector<WhatIfTally> what_if_partners_;                        // by the candidate's partner
+  std::unordered_map<std::uint64_t, NewlyRefused> partner_clients_;  // partner << 32 | client
   std::uint64_t replayed_ = 0;
 
   std::uint64_t counted_ = 0;
