@@ -266,8 +266,9 @@ std::vector<Table> report_tables(const Summary& s) {
 
 std::vector<std::string> what_if_lines(const WhatIfSummary& w) {
   std::vector<std::string> lines = {
-      "What if " + w.config + " were in force, every source enforcing: " +
-          count_of(w.sessions, "decision") + " replayed",
+      "What if " + w.config + " were in force, every source" +
+          (w.partners.empty() ? "" : " and partner") +
+          " enforcing: " + count_of(w.sessions, "decision") + " replayed",
       "newly refused (accepted today, refused by it): " + group_digits(w.newly_refused),
       "newly passed (refused or would-reject today, accepted by it): " +
           group_digits(w.newly_passed),
