@@ -59,6 +59,10 @@ std::uint32_t Aggregator::source_of(std::string_view name) {
 void Aggregator::look_ahead_client(const Row& row, Lookahead& ahead) const {
   ahead.client_hash = hash_bytes(row.client);
   clients_.prefetch(ahead.client_hash);
+  if (row.action == Action::accept && !row.sender_domain.empty()) {
+    ahead.domain_hash = hash_bytes(row.sender_domain);
+    sender_domains_.prefetch_domain(ahead.domain_hash);
+  }
 }
 
 void Aggregator::look_ahead_pair(const Row& row, const Lookahead& ahead) {
@@ -67,6 +71,11 @@ void Aggregator::look_ahead_pair(const Row& row, const Lookahead& ahead) {
   __builtin_prefetch(&pair_counts_[c->pair]);
   linker_.prefetch(c->id);
   if (row.action != Action::accept) __builtin_prefetch(&pairs_[c->pair]);  // its reasons
+  if (row.action == Action::accept && !row.sender_domain.empty() &&
+      c->id < client_networks_.size() && client_networks_[c->id] != 0) {
+    sender_domains_.prefetch_pair(row.sender_domain, ahead.domain_hash,
+                                  client_networks_[c->id] - 1);
+  }
 }
 
 ClientTable::Slot& Aggregator::client_of(std::string_view text, std::uint64_t hash) {
@@ -134,13 +143,15 @@ void Aggregator::count_message(const Row& row, SourceTally& s, std::uint32_t tls
   if (secure) ++s.cached_cell->tls;
 }
 
-void Aggregator::count_envelope(const Row& row, std::uint32_t client, std::uint32_t tls) {
+void Aggregator::count_envelope(const Row& row, std::uint32_t client, std::uint32_t tls,
+                                const Lookahead* ahead) {
   const bool secure = tls < kTlsVersions;
   if (!row.partner.empty()) partners_.count_message(partners_.list_of(row.partner), tls, secure);
   if (row.sender_domain.empty()) return;
-  ClientCold& c = client_cold_[client];
-  if (c.network == kNone) c.network = sender_domains_.network_of(c.address);
-  sender_domains_.count_message(row.sender_domain, tls, secure, c.network);
+  std::uint32_t& network = grow_to(client_networks_, client);
+  if (network == 0) network = 1 + sender_domains_.network_of(client_cold_[client].address);
+  const std::uint64_t hash = ahead != nullptr ? ahead->domain_hash : hash_bytes(row.sender_domain);
+  sender_domains_.count_message(row.sender_domain, hash, tls, secure, network - 1);
 }
 
 void Aggregator::refused(PairCold& p, std::uint32_t reason) {
@@ -318,7 +329,7 @@ bool Aggregator::add(const Row& row, std::string& error, const Lookahead* ahead)
   bool unique = false;
   if (row.action == Action::accept) {
     count_message(row, s, tls);
-    if (!row.partner.empty() || !row.sender_domain.empty()) count_envelope(row, client, tls);
+    if (!row.partner.empty() || !row.sender_domain.empty()) count_envelope(row, client, tls, ahead);
     // Most accept rows end no waiting session and are far from their file's start:
     // a decision, without asking the linker (nor building a stand-in key).
     if (!linker_.waiting_for(client) && !linker_.near_file_start(row.time)) {

@@ -49,6 +49,7 @@ class Aggregator {
   // little). Optional: add() does what the stages did not.
   struct Lookahead {
     std::uint64_t client_hash = 0;
+    std::uint64_t domain_hash = 0;  // an accept row's sender_domain, if it has one
   };
   void look_ahead_client(const Row& row, Lookahead& ahead) const;  // its slot
   void look_ahead_pair(const Row& row, const Lookahead& ahead);    // its pair's counts
@@ -90,7 +91,6 @@ class Aggregator {
   struct ClientCold {
     std::optional<policy::Address> address;  // nullopt: "unknown"
     std::uint32_t candidate_rule = kNone;    // --what-if
-    std::uint32_t network = kNone;           // SenderDomainCounts::network_of, once needed
     std::uint64_t newly_refused = 0;
     std::array<std::uint64_t, kReasonSlots> new_reasons{};
   };
@@ -133,7 +133,8 @@ class Aggregator {
   std::uint32_t tls_text_of(std::string_view text);
   void count_message(const Row& row, SourceTally& s, std::uint32_t tls);
   // An accepted message's partners and sender domain, where the row has them.
-  void count_envelope(const Row& row, std::uint32_t client, std::uint32_t tls);
+  void count_envelope(const Row& row, std::uint32_t client, std::uint32_t tls,
+                      const Lookahead* ahead);
   void count_what_if(const Row& row, ClientCold& c, std::uint32_t client, AcceptedDecision& d);
   AcceptedDecision count_decision(const Row& row, std::uint32_t source, std::uint32_t client,
                                   std::uint32_t pair);
@@ -175,6 +176,9 @@ class Aggregator {
 
   PartnerCounts partners_;
   SenderDomainCounts sender_domains_;
+  // By client: 1 + its SenderDomainCounts::network_of, 0 until needed (apart from
+  // ClientCold, which files without sender domains then do not grow).
+  std::vector<std::uint32_t> client_networks_;
 
   std::vector<WhatIfTally> what_if_;                                 // by the candidate's source
   std::vector<WhatIfTally> what_if_partners_;                        // by the candidate's partner

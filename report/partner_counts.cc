@@ -35,7 +35,7 @@ void PartnerCounts::count_decision(std::uint32_t list, Action action, std::uint3
     ++t.decisions;
     ++t.actions[static_cast<std::size_t>(action)];
     if (reason != kNone) ++grow_to(t.reasons, reason);
-    if (clients_.insert(std::uint64_t{partner} << 32 | client).second) ++t.clients;
+    if (clients_.insert(partner, client)) ++t.clients;
   }
 }
 

@@ -8,9 +8,9 @@
 #include <array>
 #include <cstdint>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
+#include "report/id_pair_set.h"
 #include "report/row.h"
 #include "report/string_table.h"
 #include "report/summary.h"
@@ -52,7 +52,7 @@ class PartnerCounts {
   std::vector<Tally> tallies_;                       // by partner number
   StringTable lists_;                                // partner column texts, numbered
   std::vector<std::vector<std::uint32_t>> members_;  // by list number: partner numbers
-  std::unordered_set<std::uint64_t> clients_;        // partner << 32 | client
+  IdPairSet clients_;                                // (partner, client)
 };
 
 }  // namespace tlsgate::report

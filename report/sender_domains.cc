@@ -13,18 +13,22 @@ std::uint32_t SenderDomainCounts::network_of(const std::optional<policy::Address
   return networks_.intern(client_network(client));
 }
 
-void SenderDomainCounts::count_message(std::string_view domain, std::uint32_t tls, bool secure,
-                                       std::uint32_t network) {
+void SenderDomainCounts::count_message(std::string_view domain, std::uint64_t hash,
+                                       std::uint32_t tls, bool secure, std::uint32_t network) {
   bool added = false;
-  const std::uint32_t id = domains_.intern(domain, &added);
+  const std::uint32_t id = domains_.intern(domain, hash, &added);
   if (added) tallies_.emplace_back();
   Tally& t = tallies_[id];
   ++t.messages;
-  ++grow_to(t.by_tls, tls);
+  if (tls < kKnownTls) {
+    ++t.known_tls[tls];
+  } else {
+    ++grow_to(t.other_tls, tls - kKnownTls);
+  }
   if (secure) ++t.tls;
   if (t.last_network == network) return;
   t.last_network = network;
-  if (pairs_.insert(std::uint64_t{id} << 32 | network).second) ++t.networks;
+  if (pairs_.insert(id, network)) ++t.networks;
 }
 
 std::vector<SenderDomainSummary> SenderDomainCounts::summarize(const StringTable& tls_texts,
@@ -43,8 +47,10 @@ std::vector<SenderDomainSummary> SenderDomainCounts::summarize(const StringTable
   std::vector<SenderDomainSummary> out;
   for (std::size_t i = 0; i < shown; ++i) {
     const Tally& t = tallies_[order[i]];
+    std::vector<std::uint64_t> by_tls(t.known_tls.begin(), t.known_tls.end());
+    by_tls.insert(by_tls.end(), t.other_tls.begin(), t.other_tls.end());
     out.push_back({displayable(domains_.text(order[i])), t.messages, t.tls,
-                   versions_in_order(t.by_tls, tls_texts), t.networks});
+                   versions_in_order(by_tls, tls_texts), t.networks});
   }
   return out;
 }
