@@ -127,13 +127,9 @@ std::uint32_t Aggregator::tls_text_of(std::string_view t) {
 }
 
 void Aggregator::count_message(const Row& row, SourceTally& s, std::uint32_t tls) {
-  ++s.accepted;
-  ++grow_to(s.accepted_by_tls, tls);
   const bool secure = tls < kTlsVersions;
-  if (secure) {
-    ++s.accepted_tls;
-    ++s.bits[bits_bucket(row.cipher_bits)];
-  }
+  s.count_message(tls, secure);
+  if (secure) ++s.bits[bits_bucket(row.cipher_bits)];
   const std::int64_t day = day_of(row.time);
   if (s.cached_cell == nullptr || s.cached_day != day) {
     s.cached_cell = &s.days[day];
@@ -185,12 +181,11 @@ AcceptedDecision Aggregator::count_decision(const Row& row, std::uint32_t source
   d.client = client;
   SourceTally& s = source_tallies_[source];
   PairCounts& p = pair_counts_[pair];
-  ++s.decisions;
-  ++s.actions[static_cast<std::size_t>(row.action)];
   ++p.decisions;
   const std::uint32_t reason =
       row.reason.empty() && row.action == Action::accept ? kNone : reasons_.intern(row.reason);
-  if (!row.reason.empty()) ++grow_to(s.reasons, reason);
+  const std::uint32_t counted_reason = row.reason.empty() ? DecisionTally::kNoReason : reason;
+  s.count_decision(row.action, counted_reason);
   if (refusal(row.action)) {
     ++p.refusals;
     refused(pairs_[pair], reason);
@@ -206,8 +201,7 @@ AcceptedDecision Aggregator::count_decision(const Row& row, std::uint32_t source
   }
   if (!row.partner.empty()) {
     d.partners = partners_.list_of(row.partner);
-    partners_.count_decision(d.partners, row.action,
-                             row.reason.empty() ? PartnerCounts::kNone : reason, client);
+    partners_.count_decision(d.partners, row.action, counted_reason, client);
   }
   if (replay_ != nullptr) count_what_if(row, client_cold_[client], client, d);
   return d;
@@ -244,8 +238,7 @@ void Aggregator::count_what_if(const Row& row, ClientCold& c, std::uint32_t clie
 
 void Aggregator::take_back(const AcceptedDecision& d) {
   SourceTally& s = source_tallies_[d.source];
-  --s.decisions;
-  --s.actions[static_cast<std::size_t>(Action::accept)];
+  s.take_back_accept();
   --pair_counts_[pair_of(d.source, d.client)].decisions;
   if (d.exposed_user != AcceptedDecision::kNone) {
     --s.credentials_exposed;

@@ -17,6 +17,7 @@
 #include "policy/huge_pages.h"
 #include "report/client_table.h"
 #include "report/columns.h"
+#include "report/decision_tally.h"
 #include "report/partner_counts.h"
 #include "report/replay.h"
 #include "report/row.h"
@@ -71,15 +72,9 @@ class Aggregator {
     std::uint64_t accepted = 0;
     std::uint64_t tls = 0;
   };
-  struct SourceTally {
+  struct SourceTally : DecisionTally {
     bool selected = true;
     std::uint64_t rows = 0;
-    std::uint64_t decisions = 0;
-    std::array<std::uint64_t, 4> actions{};      // by Action
-    std::vector<std::uint64_t> reasons;          // by reason number
-    std::vector<std::uint64_t> accepted_by_tls;  // by TLS text number
-    std::uint64_t accepted = 0;
-    std::uint64_t accepted_tls = 0;
     std::array<std::uint64_t, kBitBuckets.size()> bits{};
     std::uint64_t certificates = 0;
     std::uint64_t credentials_exposed = 0;

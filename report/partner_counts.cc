@@ -3,8 +3,6 @@
 #include <algorithm>
 
 #include "report/field_value.h"
-#include "report/ranking.h"
-#include "report/vector_index.h"
 
 namespace tlsgate::report {
 std::uint32_t PartnerCounts::list_of(std::string_view column) {
@@ -32,27 +30,20 @@ void PartnerCounts::count_decision(std::uint32_t list, Action action, std::uint3
                                    std::uint32_t client) {
   for (const std::uint32_t partner : members_[list]) {
     Tally& t = tallies_[partner];
-    ++t.decisions;
-    ++t.actions[static_cast<std::size_t>(action)];
-    if (reason != kNone) ++grow_to(t.reasons, reason);
+    t.count_decision(action, reason);
     if (clients_.insert(partner, client)) ++t.clients;
   }
 }
 
 void PartnerCounts::take_back_accept(std::uint32_t list) {
   for (const std::uint32_t partner : members_[list]) {
-    Tally& t = tallies_[partner];
-    --t.decisions;
-    --t.actions[static_cast<std::size_t>(Action::accept)];
+    tallies_[partner].take_back_accept();
   }
 }
 
 void PartnerCounts::count_message(std::uint32_t list, std::uint32_t tls, bool secure) {
   for (const std::uint32_t partner : members_[list]) {
-    Tally& t = tallies_[partner];
-    ++t.accepted;
-    ++grow_to(t.accepted_by_tls, tls);
-    if (secure) ++t.accepted_tls;
+    tallies_[partner].count_message(tls, secure);
   }
 }
 
@@ -63,18 +54,7 @@ std::vector<SourceSummary> PartnerCounts::summarize(const StringTable& reasons,
     const Tally& t = tallies_[partner];
     SourceSummary& s = out.emplace_back();
     s.name = displayable(names_.text(partner));
-    s.decisions = t.decisions;
-    s.accept = t.actions[static_cast<std::size_t>(Action::accept)];
-    s.reject = t.actions[static_cast<std::size_t>(Action::reject)];
-    s.tempfail = t.actions[static_cast<std::size_t>(Action::tempfail)];
-    s.would_reject = t.actions[static_cast<std::size_t>(Action::would_reject)];
-    for (std::uint32_t r = 0; r < t.reasons.size(); ++r) {
-      if (t.reasons[r] > 0) s.reasons.push_back({reason_label(reasons.text(r)), t.reasons[r]});
-    }
-    rank(s.reasons);
-    s.accepted_by_tls_version = versions_in_order(t.accepted_by_tls, tls_texts);
-    s.accepted = t.accepted;
-    s.accepted_tls = t.accepted_tls;
+    t.fill(s, reasons, tls_texts);
     s.clients = t.clients;
   }
   std::sort(out.begin(), out.end(), [](const SourceSummary& a, const SourceSummary& b) {

@@ -5,11 +5,11 @@
 // and (partner, client) pairs, not with rows.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <string_view>
 #include <vector>
 
+#include "report/decision_tally.h"
 #include "report/id_pair_set.h"
 #include "report/row.h"
 #include "report/string_table.h"
@@ -19,13 +19,11 @@ namespace tlsgate::report {
 
 class PartnerCounts {
  public:
-  static constexpr std::uint32_t kNone = 0xffffffff;
-
   // The number of a non-empty partner column's text (the partners it names).
   std::uint32_t list_of(std::string_view column);
 
   // A decision of `client` (the aggregator's number); `reason`: the aggregator's
-  // number of the row's reason, kNone for none.
+  // number of the row's reason, DecisionTally::kNoReason for none.
   void count_decision(std::uint32_t list, Action action, std::uint32_t reason,
                       std::uint32_t client);
   // An accept counted by count_decision that turned out to end a would-reject's session.
@@ -38,13 +36,7 @@ class PartnerCounts {
                                        const StringTable& tls_texts) const;
 
  private:
-  struct Tally {
-    std::uint64_t decisions = 0;
-    std::array<std::uint64_t, 4> actions{};      // by Action
-    std::vector<std::uint64_t> reasons;          // by reason number
-    std::vector<std::uint64_t> accepted_by_tls;  // by TLS text number
-    std::uint64_t accepted = 0;
-    std::uint64_t accepted_tls = 0;
+  struct Tally : DecisionTally {
     std::uint64_t clients = 0;
   };
 

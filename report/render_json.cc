@@ -45,8 +45,8 @@ void share(JsonWriter& j, std::optional<double> tls_share) {
   }
 }
 
-void source(JsonWriter& j, const SourceSummary& s) {
-  j.begin_object();
+// The keys a source and a partner share: decisions and accepted messages.
+void decision_keys(JsonWriter& j, const SourceSummary& s) {
   number(j, "decisions", s.decisions);
   number(j, "accept", s.accept);
   number(j, "reject", s.reject);
@@ -56,6 +56,11 @@ void source(JsonWriter& j, const SourceSummary& s) {
   counts(j, "accepted_by_tls_version", s.accepted_by_tls_version);
   number(j, "accepted", s.accepted);
   share(j, s.tls_share());
+}
+
+void source(JsonWriter& j, const SourceSummary& s) {
+  j.begin_object();
+  decision_keys(j, s);
   j.key("cipher_bits");
   j.begin_object();
   for (std::size_t b = 0; b < kBitBuckets.size(); ++b) {
@@ -112,15 +117,7 @@ void source(JsonWriter& j, const SourceSummary& s) {
 // A partner's block: the keys of a source's that a partner has.
 void partner(JsonWriter& j, const SourceSummary& s) {
   j.begin_object();
-  number(j, "decisions", s.decisions);
-  number(j, "accept", s.accept);
-  number(j, "reject", s.reject);
-  number(j, "tempfail", s.tempfail);
-  number(j, "would_reject", s.would_reject);
-  counts(j, "reasons", s.reasons);
-  counts(j, "accepted_by_tls_version", s.accepted_by_tls_version);
-  number(j, "accepted", s.accepted);
-  share(j, s.tls_share());
+  decision_keys(j, s);
   number(j, "clients", s.clients);
   j.end_object();
 }

@@ -80,18 +80,7 @@ SourceSummary Aggregator::source_summary(std::uint32_t source, std::size_t top) 
   const SourceTally& t = source_tallies_[source];
   SourceSummary s;
   s.name = displayable(sources_.text(source));
-  s.decisions = t.decisions;
-  s.accept = t.actions[static_cast<std::size_t>(Action::accept)];
-  s.reject = t.actions[static_cast<std::size_t>(Action::reject)];
-  s.tempfail = t.actions[static_cast<std::size_t>(Action::tempfail)];
-  s.would_reject = t.actions[static_cast<std::size_t>(Action::would_reject)];
-  for (std::uint32_t r = 0; r < t.reasons.size(); ++r) {
-    if (t.reasons[r] > 0) s.reasons.push_back({reason_label(reasons_.text(r)), t.reasons[r]});
-  }
-  rank(s.reasons);
-  s.accepted_by_tls_version = versions_in_order(t.accepted_by_tls, tls_texts_);
-  s.accepted = t.accepted;
-  s.accepted_tls = t.accepted_tls;
+  t.fill(s, reasons_, tls_texts_);
   s.cipher_bits = t.bits;
   s.certificate_decisions = t.certificates;
   s.credentials_exposed = t.credentials_exposed;
