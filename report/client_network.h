@@ -2,6 +2,7 @@
 // "unknown" when the MTA did not know the client's address.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -13,5 +14,9 @@ inline constexpr unsigned kClientNetworkV4 = 24;
 inline constexpr unsigned kClientNetworkV6 = 48;
 
 std::string client_network(const std::optional<policy::Address>& client);
+
+// The same network as one number (two clients in one network, and only they, get
+// the same): for counting distinct networks without their texts.
+std::uint64_t client_network_key(const std::optional<policy::Address>& client);
 
 }  // namespace tlsgate::report

@@ -10,7 +10,10 @@
 namespace tlsgate::report {
 
 std::uint32_t SenderDomainCounts::network_of(const std::optional<policy::Address>& client) {
-  return networks_.intern(client_network(client));
+  // Asked once per distinct client: a plain map is enough.
+  const auto [it, added] = networks_.try_emplace(client_network_key(client),
+                                                 static_cast<std::uint32_t>(networks_.size()));
+  return it->second;
 }
 
 void SenderDomainCounts::count_message(std::string_view domain, std::uint64_t hash,

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "policy/address.h"
@@ -58,9 +59,9 @@ class SenderDomainCounts {
   };
 
   StringTable domains_;
-  std::vector<Tally> tallies_;  // by domain number
-  StringTable networks_;
-  IdPairSet pairs_;  // (domain, network)
+  std::vector<Tally> tallies_;                                 // by domain number
+  std::unordered_map<std::uint64_t, std::uint32_t> networks_;  // client_network_key: its number
+  IdPairSet pairs_;                                            // (domain, network)
 };
 
 }  // namespace tlsgate::report

@@ -3,6 +3,7 @@
 // those columns existed.
 #include <gtest/gtest.h>
 
+#include "report/client_network.h"
 #include "report_test_support.h"
 
 namespace tlsgate::report {
@@ -171,6 +172,30 @@ TEST(PartnerReport, ColumnsAreFoundByNameInAnyOrder) {
   ASSERT_EQ(r.summary.sender_domains.size(), 1u);
   EXPECT_EQ(r.summary.sender_domains[0].name, "bank.example");
   EXPECT_EQ(r.summary.sender_domains[0].tls, 1u);
+}
+
+TEST(PartnerReport, AClientNetworkIsItsSlash24OrSlash48) {
+  struct Case {
+    std::string a, b;
+    bool same;
+  };
+  const std::vector<Case> cases = {
+      {"192.0.2.1", "192.0.2.254", true},
+      {"192.0.2.1", "192.0.3.1", false},
+      {"2001:db8:1::1", "2001:db8:1:ffff::1", true},
+      {"2001:db8:1::1", "2001:db8:2::1", false},
+      {"192.0.2.1", "c000:200::", false},  // the same leading bytes, another family
+      {"::ffff:192.0.2.1", "192.0.2.9", true},
+  };
+  for (const auto& c : cases) {
+    const auto a = policy::Address::parse(c.a), b = policy::Address::parse(c.b);
+    ASSERT_TRUE(a && b) << c.a << " " << c.b;
+    EXPECT_EQ(client_network_key(a) == client_network_key(b), c.same) << c.a << " " << c.b;
+    EXPECT_EQ(client_network(a) == client_network(b), c.same) << c.a << " " << c.b;
+  }
+  EXPECT_NE(client_network_key(std::nullopt),
+            client_network_key(policy::Address::parse("0.0.0.0")));
+  EXPECT_EQ(client_network(std::nullopt), "unknown");
 }
 
 }  // namespace
