@@ -25,7 +25,7 @@ Replay::Replay(std::shared_ptr<const policy::Policy> candidate, std::string path
 
 const std::vector<std::uint32_t>& Replay::partners_of(std::string_view sender_domain) {
   if (last_partners_ != nullptr && sender_domain == last_domain_) return *last_partners_;
-  auto it = partners_by_domain_.find(std::string(sender_domain));
+  auto it = partners_by_domain_.find(sender_domain);
   if (it == partners_by_domain_.end()) {
     std::vector<std::uint32_t> numbers;
     // The column holds a domain as tlsgate logged it, or "<>", "(none)",

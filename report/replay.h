@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -76,7 +77,12 @@ class Replay {
   std::unordered_map<std::string, std::uint32_t> source_ids_;
   std::vector<policy::Rule> partners_;  // the candidate's, mode forced to enforce
   std::set<std::string, std::less<>> keyed_on_recipients_;  // their names
-  std::unordered_map<std::string, std::vector<std::uint32_t>> partners_by_domain_;
+  struct TextHash {  // looks a string_view up without making a string of it
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::vector<std::uint32_t>, TextHash, std::equal_to<>>
+      partners_by_domain_;
   std::string last_domain_;  // consecutive rows often share a sender domain
   const std::vector<std::uint32_t>* last_partners_ = nullptr;
   std::vector<const policy::Rule*> rules_;  // judge()'s, reused
