@@ -5,6 +5,7 @@
 
 #include "report/field_value.h"
 #include "report/timestamp.h"
+#include "report/vector_index.h"
 
 namespace tlsgate::report {
 namespace {
@@ -28,12 +29,6 @@ std::size_t bits_bucket(std::string_view bits) {
 }
 
 bool refusal(Action a) { return a != Action::accept; }
-
-template <typename T>
-T& grow_to(std::vector<T>& v, std::size_t index) {
-  if (v.size() <= index) v.resize(index + 1);
-  return v[index];
-}
 
 }  // namespace
 
@@ -64,6 +59,10 @@ std::uint32_t Aggregator::source_of(std::string_view name) {
 void Aggregator::look_ahead_client(const Row& row, Lookahead& ahead) const {
   ahead.client_hash = hash_bytes(row.client);
   clients_.prefetch(ahead.client_hash);
+  if (row.action == Action::accept && !row.sender_domain.empty()) {
+    ahead.domain_hash = hash_bytes(row.sender_domain);
+    sender_domains_.prefetch_domain(ahead.domain_hash);
+  }
 }
 
 void Aggregator::look_ahead_pair(const Row& row, const Lookahead& ahead) {
@@ -72,6 +71,11 @@ void Aggregator::look_ahead_pair(const Row& row, const Lookahead& ahead) {
   __builtin_prefetch(&pair_counts_[c->pair]);
   linker_.prefetch(c->id);
   if (row.action != Action::accept) __builtin_prefetch(&pairs_[c->pair]);  // its reasons
+  if (row.action == Action::accept && !row.sender_domain.empty() &&
+      c->id < client_networks_.size() && client_networks_[c->id] != 0) {
+    sender_domains_.prefetch_pair(row.sender_domain, ahead.domain_hash,
+                                  client_networks_[c->id] - 1);
+  }
 }
 
 ClientTable::Slot& Aggregator::client_of(std::string_view text, std::uint64_t hash) {
@@ -123,13 +127,9 @@ std::uint32_t Aggregator::tls_text_of(std::string_view t) {
 }
 
 void Aggregator::count_message(const Row& row, SourceTally& s, std::uint32_t tls) {
-  ++s.accepted;
-  ++grow_to(s.accepted_by_tls, tls);
   const bool secure = tls < kTlsVersions;
-  if (secure) {
-    ++s.accepted_tls;
-    ++s.bits[bits_bucket(row.cipher_bits)];
-  }
+  s.count_message(tls, secure);
+  if (secure) ++s.bits[bits_bucket(row.cipher_bits)];
   const std::int64_t day = day_of(row.time);
   if (s.cached_cell == nullptr || s.cached_day != day) {
     s.cached_cell = &s.days[day];
@@ -137,6 +137,17 @@ void Aggregator::count_message(const Row& row, SourceTally& s, std::uint32_t tls
   }
   ++s.cached_cell->accepted;
   if (secure) ++s.cached_cell->tls;
+}
+
+void Aggregator::count_envelope(const Row& row, std::uint32_t client, std::uint32_t tls,
+                                const Lookahead* ahead) {
+  const bool secure = tls < kTlsVersions;
+  if (!row.partner.empty()) partners_.count_message(partners_.list_of(row.partner), tls, secure);
+  if (row.sender_domain.empty()) return;
+  std::uint32_t& network = grow_to(client_networks_, client);
+  if (network == 0) network = 1 + sender_domains_.network_of(client_cold_[client].address);
+  const std::uint64_t hash = ahead != nullptr ? ahead->domain_hash : hash_bytes(row.sender_domain);
+  sender_domains_.count_message(row.sender_domain, hash, tls, secure, network - 1);
 }
 
 void Aggregator::refused(PairCold& p, std::uint32_t reason) {
@@ -170,12 +181,11 @@ AcceptedDecision Aggregator::count_decision(const Row& row, std::uint32_t source
   d.client = client;
   SourceTally& s = source_tallies_[source];
   PairCounts& p = pair_counts_[pair];
-  ++s.decisions;
-  ++s.actions[static_cast<std::size_t>(row.action)];
   ++p.decisions;
   const std::uint32_t reason =
       row.reason.empty() && row.action == Action::accept ? kNone : reasons_.intern(row.reason);
-  if (!row.reason.empty()) ++grow_to(s.reasons, reason);
+  const std::uint32_t counted_reason = row.reason.empty() ? DecisionTally::kNoReason : reason;
+  s.count_decision(row.action, counted_reason);
   if (refusal(row.action)) {
     ++p.refusals;
     refused(pairs_[pair], reason);
@@ -189,37 +199,52 @@ AcceptedDecision Aggregator::count_decision(const Row& row, std::uint32_t source
     d.certificate = certificates_.intern(key);
     ++certificate_counts_[std::uint64_t{source} << 32 | d.certificate];
   }
-  if (replay_ != nullptr) {
-    ClientCold& c = client_cold_[client];
-    const Replay::Verdict v = replay_->judge(c.candidate_rule, row);
-    WhatIfTally& w = grow_to(what_if_, v.source);
-    const bool refused_now = v.reason != policy::Reason::none;
-    ++replayed_;
-    d.candidate_source = v.source;
-    if (row.action == Action::accept && refused_now) {
-      const auto r = static_cast<std::size_t>(v.reason);
-      ++w.newly_refused;
-      ++w.reasons[r];
-      ++c.newly_refused;
-      ++c.new_reasons[r];
-      d.newly_refused = true;
-      d.new_reason = static_cast<std::uint8_t>(r);
-    } else if (row.action != Action::accept && !refused_now) {
-      ++w.newly_passed;
-    }
+  if (!row.partner.empty()) {
+    d.partners = partners_.list_of(row.partner);
+    partners_.count_decision(d.partners, row.action, counted_reason, client);
   }
+  if (replay_ != nullptr) count_what_if(row, client_cold_[client], client, d);
   return d;
+}
+
+void Aggregator::count_what_if(const Row& row, ClientCold& c, std::uint32_t client,
+                               AcceptedDecision& d) {
+  const Replay::Verdict v = replay_->judge(c.candidate_rule, c.address, row);
+  WhatIfTally& w = grow_to(what_if_, v.source);
+  const bool refused_now = v.kept ? row.action != Action::accept : v.reason != policy::Reason::none;
+  ++replayed_;
+  d.candidate_source = v.source;
+  if (row.action == Action::accept && refused_now) {
+    const auto r = static_cast<std::size_t>(v.reason);
+    ++w.newly_refused;
+    ++w.reasons[r];
+    ++c.newly_refused;
+    ++c.new_reasons[r];
+    d.newly_refused = true;
+    d.new_reason = static_cast<std::uint8_t>(r);
+    if (v.partner != Replay::kNone) {
+      WhatIfTally& p = grow_to(what_if_partners_, v.partner);
+      ++p.newly_refused;
+      ++p.reasons[r];
+      NewlyRefused& n = partner_clients_[std::uint64_t{v.partner} << 32 | client];
+      ++n.count;
+      ++n.reasons[r];
+      d.candidate_partner = v.partner;
+    }
+  } else if (row.action != Action::accept && !refused_now) {
+    ++w.newly_passed;
+  }
 }
 
 void Aggregator::take_back(const AcceptedDecision& d) {
   SourceTally& s = source_tallies_[d.source];
-  --s.decisions;
-  --s.actions[static_cast<std::size_t>(Action::accept)];
+  s.take_back_accept();
   --pair_counts_[pair_of(d.source, d.client)].decisions;
   if (d.exposed_user != AcceptedDecision::kNone) {
     --s.credentials_exposed;
     --exposures_[std::uint64_t{d.source} << 32 | d.exposed_user];
   }
+  if (d.partners != AcceptedDecision::kNone) partners_.take_back_accept(d.partners);
   if (d.certificate != AcceptedDecision::kNone) {
     --s.certificates;
     --certificate_counts_[std::uint64_t{d.source} << 32 | d.certificate];
@@ -233,6 +258,14 @@ void Aggregator::take_back(const AcceptedDecision& d) {
       --w.reasons[d.new_reason];
       --c.newly_refused;
       --c.new_reasons[d.new_reason];
+      if (d.candidate_partner != AcceptedDecision::kNone) {
+        WhatIfTally& p = what_if_partners_[d.candidate_partner];
+        --p.newly_refused;
+        --p.reasons[d.new_reason];
+        NewlyRefused& n = partner_clients_[std::uint64_t{d.candidate_partner} << 32 | d.client];
+        --n.count;
+        --n.reasons[d.new_reason];
+      }
     }
   }
 }
@@ -289,6 +322,7 @@ bool Aggregator::add(const Row& row, std::string& error, const Lookahead* ahead)
   bool unique = false;
   if (row.action == Action::accept) {
     count_message(row, s, tls);
+    if (!row.partner.empty() || !row.sender_domain.empty()) count_envelope(row, client, tls, ahead);
     // Most accept rows end no waiting session and are far from their file's start:
     // a decision, without asking the linker (nor building a stand-in key).
     if (!linker_.waiting_for(client) && !linker_.near_file_start(row.time)) {

@@ -17,8 +17,11 @@
 #include "policy/huge_pages.h"
 #include "report/client_table.h"
 #include "report/columns.h"
+#include "report/decision_tally.h"
+#include "report/partner_counts.h"
 #include "report/replay.h"
 #include "report/row.h"
+#include "report/sender_domains.h"
 #include "report/string_table.h"
 #include "report/summary.h"
 #include "report/transaction_linker.h"
@@ -47,6 +50,7 @@ class Aggregator {
   // little). Optional: add() does what the stages did not.
   struct Lookahead {
     std::uint64_t client_hash = 0;
+    std::uint64_t domain_hash = 0;  // an accept row's sender_domain, if it has one
   };
   void look_ahead_client(const Row& row, Lookahead& ahead) const;  // its slot
   void look_ahead_pair(const Row& row, const Lookahead& ahead);    // its pair's counts
@@ -68,15 +72,9 @@ class Aggregator {
     std::uint64_t accepted = 0;
     std::uint64_t tls = 0;
   };
-  struct SourceTally {
+  struct SourceTally : DecisionTally {
     bool selected = true;
     std::uint64_t rows = 0;
-    std::uint64_t decisions = 0;
-    std::array<std::uint64_t, 4> actions{};      // by Action
-    std::vector<std::uint64_t> reasons;          // by reason number
-    std::vector<std::uint64_t> accepted_by_tls;  // by TLS text number
-    std::uint64_t accepted = 0;
-    std::uint64_t accepted_tls = 0;
     std::array<std::uint64_t, kBitBuckets.size()> bits{};
     std::uint64_t certificates = 0;
     std::uint64_t credentials_exposed = 0;
@@ -118,6 +116,10 @@ class Aggregator {
     std::uint64_t newly_passed = 0;
     std::array<std::uint64_t, kReasonSlots> reasons{};
   };
+  struct NewlyRefused {  // a client's sessions one candidate partner refuses
+    std::uint64_t count = 0;
+    std::array<std::uint64_t, kReasonSlots> reasons{};
+  };
 
   std::uint32_t source_of(std::string_view name);
   ClientTable::Slot& client_of(std::string_view text, std::uint64_t hash);
@@ -125,6 +127,10 @@ class Aggregator {
   std::uint32_t pair_of(std::uint32_t source, std::uint32_t client);
   std::uint32_t tls_text_of(std::string_view text);
   void count_message(const Row& row, SourceTally& s, std::uint32_t tls);
+  // An accepted message's partners and sender domain, where the row has them.
+  void count_envelope(const Row& row, std::uint32_t client, std::uint32_t tls,
+                      const Lookahead* ahead);
+  void count_what_if(const Row& row, ClientCold& c, std::uint32_t client, AcceptedDecision& d);
   AcceptedDecision count_decision(const Row& row, std::uint32_t source, std::uint32_t client,
                                   std::uint32_t pair);
   void refused(PairCold& p, std::uint32_t reason);
@@ -136,6 +142,7 @@ class Aggregator {
   SourceSummary source_summary(std::uint32_t source, std::size_t top) const;
   SourceSummary total_summary(std::size_t top) const;
   WhatIfSummary what_if_summary(std::size_t top) const;
+  std::vector<WhatIfSource> what_if_partners(std::size_t top) const;
   void fill_exposures(SourceSummary& out, std::optional<std::uint32_t> source,
                       std::size_t top) const;
   void fill_certificates(SourceSummary& out, std::optional<std::uint32_t> source,
@@ -162,7 +169,15 @@ class Aggregator {
   StringTable certificates_;                                             // subject \0 issuer
   std::unordered_map<std::uint64_t, std::uint64_t> certificate_counts_;  // source << 32 | cert
 
-  std::vector<WhatIfTally> what_if_;  // by the candidate's source
+  PartnerCounts partners_;
+  SenderDomainCounts sender_domains_;
+  // By client: 1 + its SenderDomainCounts::network_of, 0 until needed (apart from
+  // ClientCold, which files without sender domains then do not grow).
+  std::vector<std::uint32_t> client_networks_;
+
+  std::vector<WhatIfTally> what_if_;                                 // by the candidate's source
+  std::vector<WhatIfTally> what_if_partners_;                        // by the candidate's partner
+  std::unordered_map<std::uint64_t, NewlyRefused> partner_clients_;  // partner << 32 | client
   std::uint64_t replayed_ = 0;
 
   std::uint64_t counted_ = 0;

@@ -12,7 +12,8 @@ constexpr std::array<std::string_view, kColumnCount> kNames = {"time",        "q
                                                                "cipher_bits", "cert_subject",
                                                                "cert_issuer", "auth",
                                                                "auth_user",   "credentials_exposed",
-                                                               "transaction", "auth_before_tls"};
+                                                               "transaction", "auth_before_tls",
+                                                               "partner",     "sender_domain"};
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 // The columns of an accounting file, found by the names in its header: files
 // written by older tlsgate versions lack the newer columns (transaction,
-// auth_before_tls), and a later version may add more (ignored here).
+// auth_before_tls, partner, sender_domain), and a later version may add more
+// (ignored here).
 #pragma once
 
 #include <array>
@@ -30,8 +31,10 @@ enum class Column {
   credentials_exposed,
   transaction,
   auth_before_tls,
+  partner,
+  sender_domain,
 };
-inline constexpr std::size_t kColumnCount = 16;
+inline constexpr std::size_t kColumnCount = 18;
 
 // Without these a row cannot be counted at all.
 inline constexpr std::array<Column, 4> kRequiredColumns = {Column::time, Column::client,

@@ -12,9 +12,9 @@ const char* const kReportUsage =
     R"(Usage: tlsgate report [OPTIONS] CSV...
 
 Reads tlsgate accounting files (plain or gzip-compressed; - for standard input),
-in any order, and reports per source who uses TLS, who would break, whose
-passwords crossed in clear, and (with --what-if) whom a new configuration would
-refuse that passes today.
+in any order, and reports per source and per partner who uses TLS, who would
+break, whose passwords crossed in clear, which sender domains send over TLS, and
+(with --what-if) whom a new configuration would refuse that passes today.
 
       --format FMT     text (default), json or html
   -o, --output FILE    write the report to FILE (default: standard output; html needs -o)
@@ -22,9 +22,10 @@ refuse that passes today.
                        2026-11-01T08:00[:00][Z|+HH:MM]; without an offset, UTC)
       --until TIME     only rows before TIME
       --source NAME    only this source (repeat for more)
-      --top N          list N clients, networks, users, ... (default 10)
+      --top N          list N clients, networks, users, sender domains, ...
+                       (default 10)
       --what-if FILE   judge every logged decision again with the configuration
-                       FILE, every source in enforce mode
+                       FILE, every source and sender partner in enforce mode
       --chart-js FILE  Chart.js for html (default /usr/share/javascript/chart.js/chart.min.js,
                        Debian's libjs-chart.js)
   -h, --help           print this help

@@ -36,8 +36,17 @@ void number(JsonWriter& j, std::string_view key, std::uint64_t n) {
   j.value(n);
 }
 
-void source(JsonWriter& j, const SourceSummary& s) {
-  j.begin_object();
+void share(JsonWriter& j, std::optional<double> tls_share) {
+  j.key("tls_share");
+  if (tls_share) {
+    j.value(*tls_share);
+  } else {
+    j.null();
+  }
+}
+
+// The keys a source and a partner share: decisions and accepted messages.
+void decision_keys(JsonWriter& j, const SourceSummary& s) {
   number(j, "decisions", s.decisions);
   number(j, "accept", s.accept);
   number(j, "reject", s.reject);
@@ -46,12 +55,12 @@ void source(JsonWriter& j, const SourceSummary& s) {
   counts(j, "reasons", s.reasons);
   counts(j, "accepted_by_tls_version", s.accepted_by_tls_version);
   number(j, "accepted", s.accepted);
-  j.key("tls_share");
-  if (const auto share = s.tls_share()) {
-    j.value(*share);
-  } else {
-    j.null();
-  }
+  share(j, s.tls_share());
+}
+
+void source(JsonWriter& j, const SourceSummary& s) {
+  j.begin_object();
+  decision_keys(j, s);
   j.key("cipher_bits");
   j.begin_object();
   for (std::size_t b = 0; b < kBitBuckets.size(); ++b) {
@@ -105,6 +114,32 @@ void source(JsonWriter& j, const SourceSummary& s) {
   j.end_object();
 }
 
+// A partner's block: the keys of a source's that a partner has.
+void partner(JsonWriter& j, const SourceSummary& s) {
+  j.begin_object();
+  decision_keys(j, s);
+  number(j, "clients", s.clients);
+  j.end_object();
+}
+
+void sender_domains(JsonWriter& j, const Summary& s) {
+  number(j, "sender_domains_count", s.sender_domain_count);
+  j.key("sender_domains");
+  j.begin_array();
+  for (const auto& d : s.sender_domains) {
+    j.begin_object();
+    j.key("domain");
+    j.value(d.name);
+    number(j, "messages", d.messages);
+    number(j, "tls", d.tls);
+    share(j, d.tls_share());
+    counts(j, "accepted_by_tls_version", d.accepted_by_tls_version);
+    number(j, "client_networks", d.networks);
+    j.end_object();
+  }
+  j.end_array();
+}
+
 void what_if_source(JsonWriter& j, const WhatIfSource& s) {
   j.begin_object();
   number(j, "newly_refused", s.newly_refused);
@@ -143,6 +178,21 @@ void what_if(JsonWriter& j, const WhatIfSummary& w) {
     number(j, "clients", m.clients);
     j.end_object();
   }
+  j.end_array();
+  j.key("partners");
+  j.begin_object();
+  for (const auto& p : w.partners) {
+    j.key(p.name);
+    j.begin_object();
+    number(j, "newly_refused", p.newly_refused);
+    counts(j, "reasons", p.reasons);
+    clients(j, "top", p.top);
+    j.end_object();
+  }
+  j.end_object();
+  j.key("unreplayed_partners");
+  j.begin_array();
+  for (const auto& name : w.unreplayed_partners) j.value(name);
   j.end_array();
   j.end_object();
 }
@@ -188,6 +238,14 @@ void render_json_to(JsonWriter& j, const Summary& s) {
   j.end_object();
   j.key("total");
   source(j, s.total);
+  j.key("partners");
+  j.begin_object();
+  for (const auto& p : s.partners) {
+    j.key(p.name);
+    partner(j, p);
+  }
+  j.end_object();
+  sender_domains(j, s);
   if (s.what_if) what_if(j, *s.what_if);
   j.end_object();
 }

@@ -16,7 +16,36 @@ std::unique_ptr<Replay> Replay::load(const std::string& path,
 }
 
 Replay::Replay(std::shared_ptr<const policy::Policy> candidate, std::string path)
-    : policy_(std::move(candidate)), path_(std::move(path)) {}
+    : policy_(std::move(candidate)), path_(std::move(path)), partners_(policy_->partners()) {
+  for (policy::Rule& partner : partners_) {
+    partner.mode = policy::Mode::enforce;
+    if (partner.recipient_domains) keyed_on_recipients_.insert(partner.partner);
+  }
+}
+
+const std::vector<std::uint32_t>& Replay::partners_of(std::string_view sender_domain) {
+  if (last_partners_ != nullptr && sender_domain == last_domain_) return *last_partners_;
+  auto it = partners_by_domain_.find(sender_domain);
+  if (it == partners_by_domain_.end()) {
+    std::vector<std::uint32_t> numbers;
+    // The column holds a domain as tlsgate logged it, or "<>", "(none)",
+    // "(unparsable)", which match no partner (nor does an empty one: no MAIL FROM);
+    // read again as the milter reads MAIL FROM, so that only a domain matches.
+    const policy::EnvelopeDomain domain =
+        sender_domain.empty() ? policy::EnvelopeDomain{}
+                              : policy::envelope_domain("<u@" + std::string(sender_domain) + ">");
+    if (domain.has_domain()) {
+      const policy::Rule* first = policy_->partners().data();
+      for (const policy::Rule* r : policy_->partners_for_sender(domain).for_transaction) {
+        numbers.push_back(static_cast<std::uint32_t>(r - first));
+      }
+    }
+    it = partners_by_domain_.emplace(std::string(sender_domain), std::move(numbers)).first;
+  }
+  last_domain_ = sender_domain;
+  last_partners_ = &it->second;
+  return it->second;
+}
 
 std::uint32_t Replay::rule_for(const std::optional<policy::Address>& client) {
   const policy::Rule& rule = policy_->rule_for(client);
@@ -32,8 +61,13 @@ std::uint32_t Replay::rule_for(const std::optional<policy::Address>& client) {
   return id;
 }
 
-Replay::Verdict Replay::judge(std::uint32_t rule, const Row& row) const {
+Replay::Verdict Replay::judge(std::uint32_t rule, const std::optional<policy::Address>& client,
+                              const Row& row) {
   const Candidate& c = candidates_[rule];
+  if (row.action != Action::accept && !row.partner.empty() &&
+      keyed_on_recipients_.contains(row.partner)) {
+    return {policy::Reason::none, c.source, kNone, true};
+  }
   policy::FactText text;
   text.tls_version = row.tls_version;
   text.cipher = row.cipher;
@@ -45,8 +79,17 @@ Replay::Verdict Replay::judge(std::uint32_t rule, const Row& row) const {
   text.auth_type = row.auth;
   policy::SessionFacts facts = policy::parse_facts(text);
   facts.auth_before_tls = row.auth_before_tls;
-  const policy::Decision d = policy::decide(c.rule, facts);
-  return {d.reason, c.source};
+  facts.client = client;  // a partner's networks are checked against it
+  const std::vector<std::uint32_t>& partners = partners_of(row.sender_domain);
+  if (partners.empty()) return {policy::decide(c.rule, facts).reason, c.source};
+  rules_.assign(1, &c.rule);
+  for (const std::uint32_t p : partners) rules_.push_back(&partners_[p]);
+  const policy::Decision d = policy::decide(rules_, facts);
+  Verdict v{d.reason, c.source};
+  for (const std::uint32_t p : partners) {
+    if (!d.partner.empty() && partners_[p].partner == d.partner) v.partner = p;
+  }
+  return v;
 }
 
 }  // namespace tlsgate::report

@@ -99,6 +99,8 @@ bool RowParser::parse(const CsvRecord& record, Row& row, std::string& error) {
       !value(record, Column::auth, row.auth, error) ||
       !value(record, Column::auth_user, row.auth_user, error) ||
       !value(record, Column::transaction, row.transaction, error) ||
+      !value(record, Column::partner, row.partner, error) ||
+      !value(record, Column::sender_domain, row.sender_domain, error) ||
       !yes_no(record, Column::credentials_exposed, row.credentials_exposed, error) ||
       !yes_no(record, Column::auth_before_tls, row.auth_before_tls, error)) {
     return false;

@@ -33,6 +33,10 @@ struct Row {
   bool credentials_exposed = false;
   std::string_view transaction;  // empty in files written before the column existed
   bool auth_before_tls = false;
+  // Empty in files written before these columns existed. `partner`: on a refusal the
+  // partner that made it, on an accept every partner that applied, comma-separated.
+  std::string_view partner;
+  std::string_view sender_domain;  // a domain, "<>", "(none)" or "(unparsable)"
 };
 
 class RowParser {

@@ -3,40 +3,24 @@
 #include <map>
 
 #include "policy/decision.h"
-#include "policy/prefix.h"
 #include "report/aggregator.h"
+#include "report/client_network.h"
 #include "report/field_value.h"
+#include "report/ranking.h"
 #include "report/timestamp.h"
 
 namespace tlsgate::report {
 namespace {
 
-// Largest first, ties by name; then cut to `top`.
-void rank(std::vector<NamedCount>& v, std::size_t top = SIZE_MAX) {
-  std::sort(v.begin(), v.end(), [](const NamedCount& a, const NamedCount& b) {
-    return a.count != b.count ? a.count > b.count : a.name < b.name;
-  });
-  if (v.size() > top) v.resize(top);
-}
-
-void rank(std::vector<ClientCount>& v, std::size_t top) {
-  const auto by_count = [](const ClientCount& a, const ClientCount& b) {
-    return a.count != b.count ? a.count > b.count : a.client < b.client;
-  };
-  if (v.size() > top) {
-    std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(top), v.end(), by_count);
-    v.resize(top);
-  } else {
-    std::sort(v.begin(), v.end(), by_count);
+// Counts by policy::Reason number as named counts, largest first.
+std::vector<NamedCount> reason_counts(const std::array<std::uint64_t, policy::kReasonCount>& by) {
+  std::vector<NamedCount> out;
+  for (std::size_t r = 0; r < by.size(); ++r) {
+    if (by[r] > 0)
+      out.push_back({std::string(policy::reason_name(static_cast<policy::Reason>(r))), by[r]});
   }
-}
-
-// The /24 (IPv4) or /48 (IPv6) a client is in: whom to call.
-std::string network_of(const std::optional<policy::Address>& a) {
-  if (!a) return "unknown";
-  const unsigned length = a->family == policy::Family::v4 ? 24 : 48;
-  return policy::Prefix{policy::mask_address(*a, length), static_cast<std::uint8_t>(length)}
-      .to_string();
+  rank(out);
+  return out;
 }
 
 std::vector<NetworkGroup> ranked_groups(const std::map<std::string, NetworkGroup>& groups,
@@ -51,10 +35,6 @@ std::vector<NetworkGroup> ranked_groups(const std::map<std::string, NetworkGroup
   });
   if (v.size() > top) v.resize(top);
   return v;
-}
-
-std::string reason_label(std::string_view name) {
-  return name.empty() ? std::string("(none)") : displayable(name);
 }
 
 }  // namespace
@@ -100,26 +80,7 @@ SourceSummary Aggregator::source_summary(std::uint32_t source, std::size_t top) 
   const SourceTally& t = source_tallies_[source];
   SourceSummary s;
   s.name = displayable(sources_.text(source));
-  s.decisions = t.decisions;
-  s.accept = t.actions[static_cast<std::size_t>(Action::accept)];
-  s.reject = t.actions[static_cast<std::size_t>(Action::reject)];
-  s.tempfail = t.actions[static_cast<std::size_t>(Action::tempfail)];
-  s.would_reject = t.actions[static_cast<std::size_t>(Action::would_reject)];
-  for (std::uint32_t r = 0; r < t.reasons.size(); ++r) {
-    if (t.reasons[r] > 0) s.reasons.push_back({reason_label(reasons_.text(r)), t.reasons[r]});
-  }
-  rank(s.reasons);
-  // The known versions newest first and "none" in that order, then the others.
-  std::vector<NamedCount> others;
-  for (std::uint32_t v = 0; v < t.accepted_by_tls.size(); ++v) {
-    if (t.accepted_by_tls[v] == 0) continue;
-    auto& list = v <= 4 ? s.accepted_by_tls_version : others;
-    list.push_back({displayable(tls_texts_.text(v)), t.accepted_by_tls[v]});
-  }
-  rank(others);
-  s.accepted_by_tls_version.insert(s.accepted_by_tls_version.end(), others.begin(), others.end());
-  s.accepted = t.accepted;
-  s.accepted_tls = t.accepted_tls;
+  t.fill(s, reasons_, tls_texts_);
   s.cipher_bits = t.bits;
   s.certificate_decisions = t.certificates;
   s.credentials_exposed = t.credentials_exposed;
@@ -142,7 +103,7 @@ SourceSummary Aggregator::source_summary(std::uint32_t source, std::size_t top) 
     }
     if (!n.ever_tls) {
       ++s.plaintext_only_clients;
-      const std::string network = network_of(client_cold_[p.client].address);
+      const std::string network = client_network(client_cold_[p.client].address);
       NetworkGroup& g = groups[network];
       g.network = network;
       ++g.clients;
@@ -225,7 +186,7 @@ SourceSummary Aggregator::total_summary(std::size_t top) const {
     }
     if ((flags[id] & ClientTable::kEverTls) == 0) {
       ++s.plaintext_only_clients;
-      const std::string network = network_of(client_cold_[id].address);
+      const std::string network = client_network(client_cold_[id].address);
       NetworkGroup& g = groups[network];
       g.network = network;
       ++g.clients;
@@ -252,12 +213,7 @@ WhatIfSummary Aggregator::what_if_summary(std::size_t top) const {
     const WhatIfTally& t = what_if_[id];
     sources[id].newly_refused = t.newly_refused;
     sources[id].newly_passed = t.newly_passed;
-    for (std::size_t r = 0; r < kReasonSlots; ++r) {
-      if (t.reasons[r] == 0) continue;
-      const std::string name(policy::reason_name(static_cast<policy::Reason>(r)));
-      sources[id].reasons.push_back({name, t.reasons[r]});
-    }
-    rank(sources[id].reasons);
+    sources[id].reasons = reason_counts(t.reasons);
   }
   // Clients newly refused, under their candidate source; moves between sources.
   std::map<std::pair<std::string, std::string>, std::uint64_t> moves;
@@ -277,13 +233,7 @@ WhatIfSummary Aggregator::what_if_summary(std::size_t top) const {
     if ((flags[id] & ClientTable::kCounted) == 0) continue;
     w.moved += moved[id] ? 1 : 0;
     if (c.newly_refused == 0) continue;
-    ClientCount cc{std::string(clients_.text(id)), c.newly_refused, {}};
-    for (std::size_t r = 0; r < kReasonSlots; ++r) {
-      if (c.new_reasons[r] == 0) continue;
-      cc.reasons.push_back(
-          {std::string(policy::reason_name(static_cast<policy::Reason>(r))), c.new_reasons[r]});
-    }
-    rank(cc.reasons);
+    ClientCount cc{std::string(clients_.text(id)), c.newly_refused, reason_counts(c.new_reasons)};
     sources[replay_->source_of_rule(c.candidate_rule)].top.push_back(cc);
     w.total.top.push_back(std::move(cc));
   }
@@ -311,7 +261,38 @@ WhatIfSummary Aggregator::what_if_summary(std::size_t top) const {
     return a.from != b.from ? a.from < b.from : a.to < b.to;
   });
   if (w.moves.size() > top) w.moves.resize(top);
+  w.partners = what_if_partners(top);
+  for (std::uint32_t p = 0; p < replay_->partner_count(); ++p) {
+    if (!replay_->replayed(p)) w.unreplayed_partners.push_back(replay_->partner_name(p));
+  }
   return w;
+}
+
+std::vector<WhatIfSource> Aggregator::what_if_partners(std::size_t top) const {
+  std::vector<WhatIfSource> partners;
+  std::vector<std::uint32_t> index(replay_->partner_count(), kNone);
+  for (std::uint32_t p = 0; p < replay_->partner_count(); ++p) {
+    if (!replay_->replayed(p)) continue;
+    index[p] = static_cast<std::uint32_t>(partners.size());
+    WhatIfSource& out = partners.emplace_back();
+    out.name = replay_->partner_name(p);
+    if (p >= what_if_partners_.size()) continue;
+    const WhatIfTally& t = what_if_partners_[p];
+    out.newly_refused = t.newly_refused;
+    out.reasons = reason_counts(t.reasons);
+  }
+  for (const auto& [key, n] : partner_clients_) {
+    if (n.count == 0) continue;
+    ClientCount cc{std::string(clients_.text(static_cast<std::uint32_t>(key))), n.count,
+                   reason_counts(n.reasons)};
+    partners[index[key >> 32]].top.push_back(std::move(cc));
+  }
+  for (WhatIfSource& p : partners) rank(p.top, top);
+  std::stable_sort(partners.begin(), partners.end(),
+                   [](const WhatIfSource& a, const WhatIfSource& b) {
+                     return a.newly_refused > b.newly_refused;
+                   });
+  return partners;
 }
 
 Summary Aggregator::summarize(std::size_t top) const {
@@ -327,6 +308,9 @@ Summary Aggregator::summarize(std::size_t top) const {
     return a.decisions != b.decisions ? a.decisions > b.decisions : a.name < b.name;
   });
   s.total = total_summary(top);
+  s.partners = partners_.summarize(reasons_, tls_texts_);
+  s.sender_domains = sender_domains_.summarize(tls_texts_, top);
+  s.sender_domain_count = sender_domains_.domains();
   if (replay_ != nullptr) s.what_if = what_if_summary(top);
   return s;
 }

@@ -77,6 +77,21 @@ struct SourceSummary {
   }
 };
 
+// Accepted messages from one envelope sender domain (the sender_domain column):
+// how ready it is for a partner rule.
+struct SenderDomainSummary {
+  std::string name;            // a domain, "<>" (the null sender), "(none)" or "(unparsable)"
+  std::uint64_t messages = 0;  // accepted
+  std::uint64_t tls = 0;       // of them over TLS
+  std::vector<NamedCount> accepted_by_tls_version;  // as a source's
+  std::uint64_t networks = 0;  // distinct client networks: /24 (IPv4), /48 (IPv6)
+
+  std::optional<double> tls_share() const {
+    if (messages == 0) return std::nullopt;
+    return static_cast<double>(tls) / static_cast<double>(messages);
+  }
+};
+
 struct WhatIfSource {  // a source of the candidate configuration
   std::string name;
   std::uint64_t newly_refused = 0;
@@ -100,6 +115,12 @@ struct WhatIfSummary {
   std::vector<WhatIfSource> sources;
   WhatIfSource total;
   std::vector<Move> moves;
+  // The candidate's partners keyed on sender domains only (those a row can be
+  // replayed against): what each refuses, the newly_passed left at 0 (a pass is no
+  // partner's). Partners with recipient_domains are not replayed: the accounting
+  // file does not hold a message's recipients; `unreplayed_partners` names them.
+  std::vector<WhatIfSource> partners;
+  std::vector<std::string> unreplayed_partners;
 };
 
 struct Summary {
@@ -113,6 +134,12 @@ struct Summary {
   std::size_t top = 10;
   std::vector<SourceSummary> sources;  // most decisions first
   SourceSummary total;
+  // Rows naming a [partner NAME] (the partner column), per partner, most decisions
+  // first; of a SourceSummary only the decisions, actions, reasons, accepted
+  // messages by TLS version and clients are set.
+  std::vector<SourceSummary> partners;
+  std::vector<SenderDomainSummary> sender_domains;  // the top N by messages
+  std::uint64_t sender_domain_count = 0;            // distinct, all of them
   std::optional<WhatIfSummary> what_if;
 };
 

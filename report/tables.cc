@@ -47,23 +47,27 @@ Table decisions(const Summary& s) {
   return t;
 }
 
-Table reasons(const Summary& s) {
-  Table t{
-      "reasons", "Refusals and would-rejects by reason", {"source", "reason", "count"}, "ll", {}};
-  for (const SourceSummary* src : with_total(s)) {
+// Refusals by reason of each of `rows` (named in the column `kind`).
+Table reasons(const std::string& id, const std::string& title, const std::string& kind,
+              const std::vector<const SourceSummary*>& rows) {
+  Table t{id, title, {kind, "reason", "count"}, "ll", {}};
+  for (const SourceSummary* src : rows) {
     for (const auto& r : src->reasons) t.rows.push_back({src->name, r.name, group_digits(r.count)});
   }
   return t;
 }
 
-Table versions(const Summary& s) {
-  Table t{
-      "tls-versions", "Accepted messages by TLS version (none: plaintext)", {"source"}, "l", {}};
-  std::vector<std::string> names;  // every version seen, in the total's order
-  for (const auto& v : s.total.accepted_by_tls_version) names.push_back(v.name);
+// Accepted messages by TLS version of each of `rows`, a column for each version in
+// `order` (every one seen, in the order of that list).
+Table versions(const std::string& id, const std::string& title, const std::string& kind,
+               const std::vector<const SourceSummary*>& rows,
+               const std::vector<NamedCount>& order) {
+  Table t{id, title, {kind}, "l", {}};
+  std::vector<std::string> names;
+  for (const auto& v : order) names.push_back(v.name);
   t.header.insert(t.header.end(), names.begin(), names.end());
   t.header.push_back("accepted");
-  for (const SourceSummary* src : with_total(s)) {
+  for (const SourceSummary* src : rows) {
     Cells row{src->name};
     for (const auto& name : names) {
       std::uint64_t n = 0;
@@ -72,6 +76,57 @@ Table versions(const Summary& s) {
     }
     row.push_back(group_digits(src->accepted));
     t.rows.push_back(row);
+  }
+  return t;
+}
+
+std::vector<const SourceSummary*> each(const std::vector<SourceSummary>& list) {
+  std::vector<const SourceSummary*> v;
+  for (const auto& item : list) v.push_back(&item);
+  return v;
+}
+
+Table partner_decisions(const Summary& s) {
+  Table t{"partner-decisions",
+          "Decisions per partner (rows naming a [partner]: the refusals it made, the accepts it "
+          "applied to; TLS share: of accepted messages)",
+          {"partner", "decisions", "accept", "reject", "tempfail", "would-reject", "TLS share",
+           "clients"},
+          "l",
+          {}};
+  for (const SourceSummary& p : s.partners) {
+    t.rows.push_back({p.name, group_digits(p.decisions), group_digits(p.accept),
+                      group_digits(p.reject), group_digits(p.tempfail),
+                      group_digits(p.would_reject), percent_of(p.accepted_tls, p.accepted),
+                      group_digits(p.clients)});
+  }
+  return t;
+}
+
+// The TLS versions the partners' accepted messages used, in the total's order.
+std::vector<NamedCount> partner_version_order(const Summary& s) {
+  std::vector<NamedCount> order;
+  for (const auto& v : s.total.accepted_by_tls_version) {
+    bool used = false;
+    for (const SourceSummary& p : s.partners) {
+      for (const auto& pv : p.accepted_by_tls_version) used = used || pv.name == v.name;
+    }
+    if (used) order.push_back(v);
+  }
+  return order;
+}
+
+Table sender_domains(const Summary& s) {
+  Table t{"sender-domains",
+          "Top " + std::to_string(s.top) + " sender domains by accepted messages (" +
+              count_of(s.sender_domain_count, "domain") +
+              "; client networks: the distinct /24 (IPv4) and /48 (IPv6) they came from)",
+          {"sender domain", "messages", "TLS share", "TLS versions", "client networks"},
+          "lrrlr",
+          {}};
+  for (const SenderDomainSummary& d : s.sender_domains) {
+    t.rows.push_back({d.name, group_digits(d.messages), percent_of(d.tls, d.messages),
+                      joined(d.accepted_by_tls_version), group_digits(d.networks)});
   }
   return t;
 }
@@ -186,17 +241,47 @@ std::string selection_line(const Summary& s) {
 }
 
 std::vector<Table> report_tables(const Summary& s) {
-  return {decisions(s),          reasons(s),   versions(s),    bits(s), days(s), top_refused(s),
-          plaintext_networks(s), exposures(s), certificates(s)};
+  std::vector<Table> tables = {
+      decisions(s),
+      reasons("reasons", "Refusals and would-rejects by reason", "source", with_total(s)),
+      versions("tls-versions", "Accepted messages by TLS version (none: plaintext)", "source",
+               with_total(s), s.total.accepted_by_tls_version),
+      bits(s),
+      days(s),
+      top_refused(s),
+      plaintext_networks(s),
+      exposures(s),
+      certificates(s)};
+  if (!s.partners.empty()) {
+    tables.push_back(partner_decisions(s));
+    tables.push_back(reasons("partner-reasons", "Refusals and would-rejects by reason, per partner",
+                             "partner", each(s.partners)));
+    tables.push_back(versions("partner-tls-versions",
+                              "Accepted messages by TLS version, per partner (none: plaintext)",
+                              "partner", each(s.partners), partner_version_order(s)));
+  }
+  if (!s.sender_domains.empty()) tables.push_back(sender_domains(s));
+  return tables;
 }
 
 std::vector<std::string> what_if_lines(const WhatIfSummary& w) {
-  return {"What if " + w.config + " were in force, every source enforcing: " +
-              count_of(w.sessions, "decision") + " replayed",
-          "newly refused (accepted today, refused by it): " + group_digits(w.newly_refused),
-          "newly passed (refused or would-reject today, accepted by it): " +
-              group_digits(w.newly_passed),
-          "clients whose source changes: " + group_digits(w.moved)};
+  std::vector<std::string> lines = {
+      "What if " + w.config + " were in force, every source" +
+          (w.partners.empty() ? "" : " and partner") +
+          " enforcing: " + count_of(w.sessions, "decision") + " replayed",
+      "newly refused (accepted today, refused by it): " + group_digits(w.newly_refused),
+      "newly passed (refused or would-reject today, accepted by it): " +
+          group_digits(w.newly_passed),
+      "clients whose source changes: " + group_digits(w.moved)};
+  if (!w.unreplayed_partners.empty()) {
+    std::string names;
+    for (const auto& name : w.unreplayed_partners) names += (names.empty() ? "" : ", ") + name;
+    lines.push_back(
+        "partners keyed on recipient domains, not replayed (the accounting file does "
+        "not hold recipients; their refusals today stand): " +
+        names);
+  }
+  return lines;
 }
 
 std::vector<Table> what_if_tables(const WhatIfSummary& w, std::size_t top) {
@@ -225,7 +310,25 @@ std::vector<Table> what_if_tables(const WhatIfSummary& w, std::size_t top) {
               "ll",
               {}};
   for (const auto& m : w.moves) moves.rows.push_back({m.from, m.to, group_digits(m.clients)});
-  return {sources, clients, moves};
+  if (w.partners.empty()) return {sources, clients, moves};
+  Table partners{"what-if-partners",
+                 "Per partner of the candidate (by sender domain; its refusals also count under "
+                 "the client's source)",
+                 {"partner (candidate)", "newly refused", "reasons"},
+                 "lrl",
+                 {}};
+  Table partner_clients{"what-if-partner-clients",
+                        "Top " + std::to_string(top) + " newly refused clients per partner",
+                        {"partner (candidate)", "client", "newly refused", "reasons"},
+                        "llrl",
+                        {}};
+  for (const auto& p : w.partners) {
+    partners.rows.push_back({p.name, group_digits(p.newly_refused), joined(p.reasons)});
+    for (const auto& c : p.top) {
+      partner_clients.rows.push_back({p.name, c.client, group_digits(c.count), joined(c.reasons)});
+    }
+  }
+  return {sources, clients, moves, partners, partner_clients};
 }
 
 }  // namespace tlsgate::report

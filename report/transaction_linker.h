@@ -31,10 +31,12 @@ struct AcceptedDecision {
   std::uint32_t client = 0;
   std::uint32_t exposed_user = kNone;  // credentials_exposed: the user's number
   std::uint32_t certificate = kNone;   // a verified client certificate's number
+  std::uint32_t partners = kNone;      // its partner column's number (PartnerCounts)
   // --what-if: the candidate refused it (a newly refused session), and why.
   bool newly_refused = false;
   std::uint8_t new_reason = 0;
   std::uint32_t candidate_source = 0;
+  std::uint32_t candidate_partner = kNone;  // the candidate's partner that refused
 };
 
 class TransactionLinker {

@@ -140,5 +140,108 @@ TEST(Replay, ClientsWhoseSourceChangesAreMoved) {
   EXPECT_EQ(r.summary.what_if->moves[0].to, "partners");
 }
 
+// A candidate that adds a partner: shop.example over TLS from 198.51.100.0/24 only,
+// and a recipient partner, which replay cannot judge.
+const std::string kShop =
+    "[milter]\nmode = monitor\n[source default]\n"
+    "[partner shop]\nsender_domains = shop.example\nnetworks = 198.51.100.0/24\n"
+    "require_starttls = yes\n"
+    "[partner legal]\nrecipient_domains = legal.example.org\nrequire_starttls = yes\n";
+
+const WhatIfSource* what_if_partner(const Summary& s, const std::string& name) {
+  for (const auto& p : s.what_if->partners) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+TEST(Replay, ACandidatePartnerJudgesTheRowsOfItsSenderDomain) {
+  struct Case {
+    std::string name;
+    TestRow row;
+    std::string reason;  // the candidate partner's; empty: it passes
+  };
+  const TestRow inside{.client = "198.51.100.20", .sender_domain = "shop.example"};
+  const auto with = [](TestRow r, auto change) {
+    change(r);
+    return r;
+  };
+  const std::vector<Case> cases = {
+      {"TLS from its networks", inside, ""},
+      {"plaintext from its networks",
+       with(inside, [](TestRow& r) { r.tls = "none", r.cipher = r.bits = ""; }),
+       "starttls_required"},
+      {"TLS from elsewhere", with(inside, [](TestRow& r) { r.client = "203.0.113.5"; }),
+       "partner_network"},
+      {"an unknown client is elsewhere", with(inside, [](TestRow& r) { r.client = "unknown"; }),
+       "partner_network"},
+      {"a subdomain is not listed",
+       with(inside,
+            [](TestRow& r) { r.client = "203.0.113.5", r.sender_domain = "a.shop.example"; }),
+       ""},
+      {"a look-alike",
+       with(inside,
+            [](TestRow& r) { r.client = "203.0.113.5", r.sender_domain = "notshop.example"; }),
+       ""},
+      {"the null sender",
+       with(inside, [](TestRow& r) { r.client = "203.0.113.5", r.sender_domain = "<>"; }), ""},
+      {"an unparsable sender",
+       with(inside, [](TestRow& r) { r.client = "203.0.113.5", r.sender_domain = "(unparsable)"; }),
+       ""},
+      {"no MAIL FROM",
+       with(inside, [](TestRow& r) { r.client = "203.0.113.5", r.sender_domain = ""; }), ""},
+  };
+  for (const auto& c : cases) {
+    Replay replay = candidate(kShop);
+    const auto r = report_of({csv({c.row})}, {}, &replay);
+    const auto& w = *r.summary.what_if;
+    EXPECT_EQ(w.newly_refused, c.reason.empty() ? 0u : 1u) << c.name;
+    const WhatIfSource* shop = what_if_partner(r.summary, "shop");
+    ASSERT_NE(shop, nullptr) << c.name;
+    EXPECT_EQ(shop->newly_refused, c.reason.empty() ? 0u : 1u) << c.name;
+    if (c.reason.empty()) continue;
+    EXPECT_EQ(count_of(shop->reasons, c.reason), 1u) << c.name;
+    ASSERT_EQ(shop->top.size(), 1u) << c.name;
+    EXPECT_EQ(shop->top[0].client, c.row.client) << c.name;
+    EXPECT_EQ(count_of(w.total.reasons, c.reason), 1u) << c.name;  // under its source too
+  }
+}
+
+TEST(Replay, RecipientPartnersAreNotReplayedAndTheirRefusalsStand) {
+  Replay replay = candidate(kShop);
+  TestRow by_legal = kPlain;
+  by_legal.action = "reject";
+  by_legal.reason = "starttls_required";
+  by_legal.partner = "legal";
+  TestRow by_gone = by_legal;  // a partner the candidate no longer has
+  by_gone.partner = "watch";
+  by_gone.client = "198.51.100.8";
+  const auto r = report_of({csv({by_legal, by_gone})}, {}, &replay);
+  const auto& w = *r.summary.what_if;
+  EXPECT_EQ(w.newly_passed, 1u);  // watch's refusal only
+  EXPECT_EQ(w.unreplayed_partners, std::vector<std::string>{"legal"});
+  EXPECT_EQ(what_if_partner(r.summary, "legal"), nullptr);
+}
+
+TEST(Replay, ANewlyRefusedAcceptTakenBackByItsWouldRejectLeavesThePartnerAtZero) {
+  Replay replay = candidate(kShop);
+  TestRow row{.client = "198.51.100.20", .sender_domain = "shop.example"};
+  const auto rows = monitored(row, "starttls_required", "a.1.1");
+  const auto r = report_of({csv({rows[1]}), csv({rows[0]})}, {}, &replay);
+  EXPECT_EQ(r.summary.what_if->newly_refused, 0u);
+  const WhatIfSource* shop = what_if_partner(r.summary, "shop");
+  ASSERT_NE(shop, nullptr);
+  EXPECT_EQ(shop->newly_refused, 0u);
+  EXPECT_TRUE(shop->top.empty());
+}
+
+TEST(Replay, FilesWithoutTheSenderDomainReplayTheSourcesOnly) {
+  Replay replay = candidate(kShop);
+  TestRow row{.client = "203.0.113.5", .sender_domain = "shop.example"};
+  const auto r = report_of({csv({row}, true)}, {}, &replay);
+  EXPECT_EQ(r.summary.what_if->sessions, 1u);
+  EXPECT_EQ(r.summary.what_if->newly_refused, 0u);
+}
+
 }  // namespace
 }  // namespace tlsgate::report
