@@ -12,6 +12,12 @@
 #   tg100k    tlsgate with gen_networks' 100,000 netblocks plus [source local] 127.0.0.0/8
 #   policy    no milter; tlsgate's policy service (socket = none, policy_socket) with
 #             etc/tlsgate.ini, asked at RCPT and at END-OF-DATA as the README says
+#   partner   (issue 21) tlsgate milter with etc/tlsgate.ini plus gen_partners' partners
+#             (100,000 domain patterns) and two that apply to every message: [partner
+#             bench] (sender_domains = example.test, networks = 127.0.0.0/8) and
+#             [partner sink] (recipient_domains = sink.test), which keeps RCPT in the
+#             milter's negotiation; every message passes both
+#   ppartner  the same configuration in tlsgate's policy service
 #   postfwd   no milter; postfwd (Debian) as check_policy_service with the example's rules,
 #             its request cache on (its default)
 #   postfwd-nc the same with its request cache off (-c 0): smtp-source sends the same
@@ -28,9 +34,9 @@
 #   t/bench/postfix.sh           5 rounds of 2,000 messages, 20 sessions in parallel
 #   t/bench/postfix.sh --smoke   1 round of 30 messages, no perf (make check)
 # Checks that every message reached the sink in every round and that every
-# tlsgate logged every message accepted. Ports: 10040 10042-10049 (smtpd) and 10041
-# (sink), milters 18913-18915 and 18919, postfwd 18916 and 18917, tlsgate's policy
-# service 18918, all on 127.0.0.1.
+# tlsgate logged every message accepted. Ports: 10039-10040 10042-10049 (smtpd) and
+# 10041 (sink), milters 18913-18915, 18919 and 18920, postfwd 18916 and 18917,
+# tlsgate's policy service 18918 and 18921, all on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -42,13 +48,13 @@ else
     smoke= rounds=5 msgs=2000 par=20
 fi
 rounds=${ROUNDS:-$rounds} msgs=${MSGS:-$msgs} par=${PAR:-$par}  # overrides, for trying things
-variants=(none noop tlsgate tg100k policy postfwd postfwd-nc)
+variants=(none noop tlsgate tg100k partner policy ppartner postfwd postfwd-nc)
 before=${BEFORE:-}
 if [[ -n $before ]]; then
     [[ -x $before ]] || { echo "postfix.sh: BEFORE=$before is not an executable" >&2; exit 1; }
-    variants=(none noop before tlsgate tg100k policy postfwd postfwd-nc)
+    variants=(none noop before tlsgate tg100k partner policy ppartner postfwd postfwd-nc)
 fi
-for tool in tlsgate noop_milter gen_networks; do
+for tool in tlsgate noop_milter gen_networks gen_partners; do
     [[ -x $build/$tool ]] || { echo "postfix.sh: $build/$tool missing: run make first" >&2; exit 1; }
 done
 for tool in postfix smtp-source smtp-sink postfwd; do
@@ -84,7 +90,8 @@ spawn() {  # spawn LOG CMD...: background, sets spawned
 
 [[ -e $pf/queue/pid/master.pid ]] && { postfix -c "$pf" stop >/dev/null 2>&1 || true; }
 rm -rf "$out"
-mkdir -p "$pf/queue" "$pf/data" "$out/tlsgate" "$out/tg100k" "$out/policy" "$out/before"
+mkdir -p "$pf/queue" "$pf/data" "$out/tlsgate" "$out/tg100k" "$out/policy" "$out/before" \
+    "$out/partner" "$out/ppartner"
 chown postfix: "$pf/data"  # master.lock; the queue directories are made by postfix check
 echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start" >&2
 
@@ -95,12 +102,30 @@ sed -e "s|^accounting_file = .*|accounting_file = $out/tlsgate/accounting.csv|" 
     -e '/^user = /d' -e '/^group = /d' etc/tlsgate.ini >"$out/tlsgate/tlsgate.ini"
 cp etc/legacy-networks.txt "$out/tlsgate/"
 # The policy service and the older milter: the same file, their own pid file and CSV.
-for d in policy before; do
+for d in policy before partner ppartner; do
     sed -e "s|$out/tlsgate/|$out/$d/|" "$out/tlsgate/tlsgate.ini" >"$out/$d/tlsgate.ini"
     cp etc/legacy-networks.txt "$out/$d/"
 done
 sed -i -e 's|^socket = .*|socket = none\npolicy_socket = inet:18918@127.0.0.1|' "$out/policy/tlsgate.ini"
 grep -q '^policy_socket = inet:18918@127.0.0.1$' "$out/policy/tlsgate.ini"
+# The partner configuration: the example's, gen_partners' [partner] sections (not its
+# [source default]) and the two partners every benchmark message meets.
+partners=$build/bench/partners-100000
+if [[ -n $smoke ]]; then partners=$build/bench/partners-300; fi
+[[ -s $partners/tlsgate.ini ]] || run "$build/gen_partners" "${partners##*-}" "$partners" 1000 >&2
+for d in partner ppartner; do
+    {
+        sed -n '/^\[partner /,$p' "$partners/tlsgate.ini"
+        printf '\n; the benchmark messages: sender@example.test from 127.0.0.1 to rcpt@sink.test\n'
+        printf '[partner bench]\nsender_domains = example.test\nnetworks = 127.0.0.0/8\nrequire_starttls_before_auth = yes\n\n'
+        printf '[partner sink]\nrecipient_domains = sink.test\nrequire_starttls_before_auth = yes\n'
+    } >>"$out/$d/tlsgate.ini"
+done
+sed -i -e 's|^socket = .*|socket = none\npolicy_socket = inet:18921@127.0.0.1|' "$out/ppartner/tlsgate.ini"
+grep -q '^policy_socket = inet:18921@127.0.0.1$' "$out/ppartner/tlsgate.ini"
+run "$build/tlsgate" --explain 127.0.0.1 --sender sender@example.test --recipient rcpt@sink.test \
+    -c "$out/partner/tlsgate.ini" >"$out/partner/explain.txt"
+grep -q '^partner=bench ' "$out/partner/explain.txt" && grep -q '^partner=sink ' "$out/partner/explain.txt"
 big=$build/bench/100000
 if [[ -n $smoke ]]; then big=$build/bench/300; fi
 bign=$(basename "$big")
@@ -125,6 +150,10 @@ spawn_logged /dev/null "$build/tlsgate" -f -c "$out/tg100k/tlsgate.ini" -p inet:
 mpid[tg100k]=$spawned
 spawn_logged /dev/null "$build/tlsgate" -f -c "$out/policy/tlsgate.ini"
 mpid[policy]=$spawned
+spawn_logged /dev/null "$build/tlsgate" -f -c "$out/partner/tlsgate.ini" -p inet:18920@127.0.0.1
+mpid[partner]=$spawned
+spawn_logged /dev/null "$build/tlsgate" -f -c "$out/ppartner/tlsgate.ini"
+mpid[ppartner]=$spawned
 if [[ -n $before ]]; then
     # An older tlsgate may not know the newer [milter] keys (metrics_*): without them.
     sed -i '/^metrics_/d' "$out/before/tlsgate.ini"
@@ -157,7 +186,7 @@ run "${postfwd[@]}" -u nobody -g nogroup --nodns --norulelog >"$out/postfwd.log"
 postfwd_nc=(postfwd -f "$out/postfwd.cf" -i 127.0.0.1 -p 18917 --pidfile "$out/postfwd-nc.pid"
     --cache_proto unix --cache_port /var/tmp/tlsgate-bench-postfwd-nc-cache.socket)
 run "${postfwd_nc[@]}" -c 0 -u nobody -g nogroup --nodns --norulelog >"$out/postfwd-nc.log" 2>&1
-for port in 18913 18914 18915 18916 18917 18918 ${before:+18919}; do wait_listen "$port"; done
+for port in 18913 18914 18915 18916 18917 18918 ${before:+18919} 18920 18921; do wait_listen "$port"; done
 
 # The sink.
 spawn "$out/sink.out" smtp-sink -c -u nobody 127.0.0.1:10041 1000
@@ -207,6 +236,8 @@ cat >"$pf/master.cf" <<'EOF'
 127.0.0.1:10047 inet n - n - - smtpd -o smtpd_recipient_restrictions=check_policy_service,inet:127.0.0.1:18917
 127.0.0.1:10048 inet n - n - - smtpd -o smtpd_recipient_restrictions=check_policy_service,inet:127.0.0.1:18918 -o smtpd_end_of_data_restrictions=check_policy_service,inet:127.0.0.1:18918
 127.0.0.1:10049 inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:18919
+127.0.0.1:10045 inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:18920
+127.0.0.1:10039 inet n - n - - smtpd -o smtpd_recipient_restrictions=check_policy_service,inet:127.0.0.1:18921 -o smtpd_end_of_data_restrictions=check_policy_service,inet:127.0.0.1:18921
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
@@ -232,7 +263,7 @@ EOF
 [[ -n $smoke ]] || run postfix -c "$pf" check
 run postfix -c "$pf" start 2>&1 | sed 's/^/  /' >&2
 declare -A smtp_port=([none]=10040 [noop]=10042 [tlsgate]=10043 [tg100k]=10044 [postfwd]=10046
-    [postfwd-nc]=10047 [policy]=10048 [before]=10049)
+    [postfwd-nc]=10047 [policy]=10048 [before]=10049 [partner]=10045 [ppartner]=10039)
 for v in "${variants[@]}"; do wait_listen "${smtp_port[$v]}"; done
 
 declare -A rate cpu
@@ -278,12 +309,19 @@ done
 accepts_of() { grep -c "tlsgate\[$1\]: .*action=accept" "$TG_SYSLOG_FILE" || true; }
 accepts_logged() { (($(accepts_of "$1") >= $2)); } # accepts_logged PID MIN
 for v in "${variants[@]}"; do
-    [[ $v == @(tlsgate|tg100k|policy|before) ]] || continue
+    [[ $v == @(tlsgate|tg100k|policy|before|partner|ppartner) ]] || continue
     if ! tg_wait_for 20 "$v's accept lines" accepts_logged "${mpid[$v]}" $((rounds * msgs)); then
         echo "postfix.sh: $v logged $(accepts_of "${mpid[$v]}") accepted messages," \
             "expected $((rounds * msgs))" >&2
         exit 1
     fi
+done
+# ... and the partner variants under both partners: the lookups really happened.
+for v in partner ppartner; do
+    n=$(grep -c "tlsgate\[${mpid[$v]}\]: .*action=accept .* partner=bench,sink sender_domain=example\.test " \
+        "$TG_SYSLOG_FILE" || true)
+    ((n >= rounds * msgs)) ||
+        { echo "postfix.sh: $v: $n accept lines name partner=bench,sink, expected $((rounds * msgs))" >&2; exit 1; }
 done
 
 # Where the time goes: one more round of each variant with the whole system sampled.
@@ -291,7 +329,7 @@ profiled=()
 declare -A profile tg_dso tg_sym
 if [[ -z $smoke ]] && perf record -o /dev/null -a true >/dev/null 2>&1; then
     for v in "${variants[@]}"; do
-        [[ $v == @(tg100k|postfwd) ]] && continue
+        [[ $v == @(tg100k|postfwd|ppartner) ]] && continue
         echo "\$ perf record -a -g -o $out/perf-$v.data -- (one more $v round); perf report --sort comm" >&2
         perf record -q -a -g -o "$out/perf-$v.data" -- sleep 3600 >/dev/null 2>&1 &
         perf_pid=$!
@@ -307,7 +345,7 @@ if [[ -z $smoke ]] && perf record -o /dev/null -a true >/dev/null 2>&1; then
         perf_by comm,dso,sym
         profile[$v]=$(grep -v '^#' "$out/perf-$v-comm.txt" | grep '%' | head -8 || true)
         tg_sym[$v]=
-        [[ $v == @(before|tlsgate|policy) ]] &&
+        [[ $v == @(before|tlsgate|policy|partner) ]] &&
             tg_sym[$v]=$(grep -E '%  tlsgate ' "$out/perf-$v-comm,dso,sym.txt" | head -8 || true)
         profiled+=("$v")
     done
@@ -325,7 +363,9 @@ basecpu=$(med "${cpu[noop]}")
 declare -A label=([none]="(a) no milter" [noop]="(b) no-op milter" [tlsgate]="(c) tlsgate milter, example policy"
     [tg100k]="(d) tlsgate milter, $bign netblocks" [policy]="(e) tlsgate policy service, example policy"
     [postfwd]="postfwd policy service, no milter" [postfwd-nc]="postfwd, request cache off"
-    [before]="tlsgate milter before ($before)")
+    [before]="tlsgate milter before ($before)"
+    [partner]="(f) tlsgate milter, example policy + ${partners##*-} partner domains"
+    [ppartner]="(g) tlsgate policy service, example policy + ${partners##*-} partner domains")
 for v in "${variants[@]}"; do
     m=$(med "${rate[$v]}")
     c=-
@@ -360,6 +400,10 @@ target "(c) ÷ (b) messages/s ≥ 0.95" "$(ratio "${rate[tlsgate]}" "${rate[noop
 target "(c) milter CPU/message ≤ 0.90 × (b)" "$(ratio "${cpu[tlsgate]}" "${cpu[noop]}")" "<=" 0.90
 target "(d) ÷ (b) messages/s ≥ 0.95" "$(ratio "${rate[tg100k]}" "${rate[noop]}")" ">=" 0.95
 target "(d) milter CPU/message ≤ 0.90 × (b)" "$(ratio "${cpu[tg100k]}" "${cpu[noop]}")" "<=" 0.90
+echo
+printf 'partner configuration ÷ netblock-only (issue 21): milter messages/s %s, CPU/message %s; policy service messages/s %s, CPU/message %s\n' \
+    "$(ratio "${rate[partner]}" "${rate[tlsgate]}")" "$(ratio "${cpu[partner]}" "${cpu[tlsgate]}")" \
+    "$(ratio "${rate[ppartner]}" "${rate[policy]}")" "$(ratio "${cpu[ppartner]}" "${cpu[policy]}")"
 if [[ -n $before ]]; then
     echo
     printf 'tlsgate milter after ÷ before: messages/s %s, CPU/message %s\n' \
