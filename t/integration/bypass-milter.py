@@ -50,7 +50,8 @@ check = Checks(12)
 LINE_RE = re.compile(rb"^\S+ (\w+)\.(\w+) tlsgate\[" + a.pid.encode() + rb"\]: (.*)$")
 DAEMON_PREFIXES = (b"started: ", b"reloaded ", b"config error: ", b"reload failed: ",
                    b"stopped", b"internal error", b"the MTA ", b"mta: ", b"accounting_file ")
-DECISION_KEYS = ["action", "reason", "client", "source", "tls", "cipher", "bits", "auth",
+DECISION_KEYS = ["action", "reason", "client", "source", "partner", "sender_domain",
+                 "rcpt_domain", "tls", "cipher", "bits", "auth",
                  "auth_user", "cert", "cert_issuer", "reply", "credentials_exposed"]
 
 

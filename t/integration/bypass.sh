@@ -187,7 +187,7 @@ tg_check "miltertest, unknown family ('unspec') with AUTH Login: MAIL refused" \
 since() { tail -n "+$(($1 + 1))" "$TG_SYSLOG_FILE" | grep -Eq -- "$2"; }
 tg_check "... logged client=unknown source=default reason=plaintext_auth auth=Login" \
     tg_wait_for 10 "miltertest line" since "$mark" \
-    "tlsgate\[$milter_pid\]: NOQUEUE: action=reject reason=plaintext_auth client=unknown source=default tls=none auth=Login auth_user=alice cert=none reply=\"530 5\.7\.10 [^\"]*\" credentials_exposed=yes$"
+    "tlsgate\[$milter_pid\]: NOQUEUE: action=reject reason=plaintext_auth client=unknown source=default sender_domain=example\.net tls=none auth=Login auth_user=alice cert=none reply=\"530 5\.7\.10 [^\"]*\" credentials_exposed=yes$"
 
 section "== a real Postfix and hostile SMTP clients (lib/smtp_tricks.py)"
 postfix_mark=$(wc -l <"$TG_SYSLOG_FILE")
@@ -224,9 +224,10 @@ trick() {
     }
 }
 user='auth_user=alice@example\.test cert=none'
+sd='sender_domain=example\.net' # smtp_tricks.py's sender
 tls13='tls=TLSv1\.3 cipher=TLS_[A-Z0-9_]+ bits=[0-9]+'
 tls12='tls=TLSv1\.2 cipher=[A-Z0-9-]+ bits=[0-9]+'
-rej() { echo "NOQUEUE: action=reject reason=$1 client=$(re "$2") source=$3 $4 reply=\"$(re "$5") [^\"]*\"${6:+ $6}\$"; }
+rej() { echo "NOQUEUE: action=reject reason=$1 client=$(re "$2") source=$3 $sd $4 reply=\"$(re "$5") [^\"]*\"${6:+ $6}\$"; }
 
 echo "-- AUTH mechanism names in any case (Postfix passes {auth_type} as the client wrote it)"
 trick auth-plain-lower 127.0.0.2 "530 5.7.10" \
@@ -243,11 +244,11 @@ trick auth-plain-plus 127.0.0.2 "530 5.7.10" \
 trick auth-login-plus-lower 127.0.0.2 "530 5.7.10" \
     "$(rej plaintext_auth 127.0.0.2 mapped "tls=none auth=login-plus $user" "530 5.7.10" credentials_exposed=yes)" \
     -- --auth login-plus
-trick auth-plain-mixed-tls 127.0.0.2 accept "QID: action=accept client=127\.0\.0\.2 source=mapped $tls13 auth=pLaIn $user\$" \
+trick auth-plain-mixed-tls 127.0.0.2 accept "QID: action=accept client=127\.0\.0\.2 source=mapped $sd $tls13 auth=pLaIn $user\$" \
     -- --starttls --auth pLaIn
 
 echo "-- STARTTLS without a second EHLO; AUTH before STARTTLS (RFC 3207 reset)"
-trick no-2nd-ehlo-tls13 127.0.0.21 accept "QID: action=accept client=127\.0\.0\.21 source=tls13 $tls13 auth=none cert=none\$" \
+trick no-2nd-ehlo-tls13 127.0.0.21 accept "QID: action=accept client=127\.0\.0\.21 source=tls13 $sd $tls13 auth=none cert=none\$" \
     -- --starttls --no-ehlo-after-tls
 trick no-2nd-ehlo-tls12 127.0.0.21 "554 5.7.0" \
     "$(rej tls_version_too_low 127.0.0.21 tls13 "$tls12 auth=none cert=none" "554 5.7.0")" \
@@ -255,18 +256,18 @@ trick no-2nd-ehlo-tls12 127.0.0.21 "554 5.7.0" \
 trick auth-plaintext-only 127.0.0.22 "530 5.7.10" \
     "$(rej plaintext_auth 127.0.0.22 auth-after-tls "tls=none auth=PLAIN $user" "530 5.7.10" credentials_exposed=yes)" \
     -- --auth PLAIN
-trick auth-then-tls 127.0.0.22 accept "QID: action=accept client=127\.0\.0\.22 source=auth-after-tls $tls13 auth=none cert=none\$" \
+trick auth-then-tls 127.0.0.22 accept "QID: action=accept client=127\.0\.0\.22 source=auth-after-tls $sd $tls13 auth=none cert=none\$" \
     -- --auth PLAIN --auth-before-tls --starttls
 # Issue 19.5: EHLO, AUTH PLAIN, EHLO, STARTTLS, MAIL. Postfix forgot the AUTH at
 # STARTTLS, but libmilter hands MAIL the second EHLO's {auth_type}: the session is
 # not authenticated, and the password that crossed in clear is reported.
-trick auth-ehlo-then-tls-no-ehlo 127.0.0.22 accept "QID: action=accept client=127\.0\.0\.22 source=auth-after-tls $tls13 auth=none cert=none credentials_exposed=yes\$" \
+trick auth-ehlo-then-tls-no-ehlo 127.0.0.22 accept "QID: action=accept client=127\.0\.0\.22 source=auth-after-tls $sd $tls13 auth=none cert=none credentials_exposed=yes\$" \
     -- --auth PLAIN --auth-before-tls --ehlo-after-auth --starttls --no-ehlo-after-tls
-trick auth-then-tls-no-ehlo 127.0.0.22 accept "QID: action=accept client=127\.0\.0\.22 source=auth-after-tls $tls13 auth=none cert=none\$" \
+trick auth-then-tls-no-ehlo 127.0.0.22 accept "QID: action=accept client=127\.0\.0\.22 source=auth-after-tls $sd $tls13 auth=none cert=none\$" \
     -- --auth LOGIN --auth-before-tls --starttls --no-ehlo-after-tls
 
 echo "-- commands injected after STARTTLS in the same packet (CVE-2011-0411)"
-trick inject-starttls 127.0.0.20 accept "QID: action=accept client=127\.0\.0\.20 source=starttls $tls13 auth=none cert=none\$" \
+trick inject-starttls 127.0.0.20 accept "QID: action=accept client=127\.0\.0\.20 source=starttls $sd $tls13 auth=none cert=none\$" \
     -- --starttls --inject-after-starttls
 tg_check "inject-starttls: Postfix discarded the injected commands (no reply over TLS)" \
     grep -q '^=== no reply to the injected commands: they were discarded$' "$work/cases/inject-starttls.out"
@@ -278,7 +279,7 @@ tg_check "tlsgate never judged a plaintext MAIL from 127.0.0.20/21 (the injected
     "$milter_pid" "$TG_SYSLOG_FILE" "$postfix_mark"
 
 echo "-- pipelining (RFC 2920): MAIL, RCPT, DATA in one write"
-trick pipeline-tls13 127.0.0.21 accept "QID: action=accept client=127\.0\.0\.21 source=tls13 $tls13 auth=none cert=none\$" \
+trick pipeline-tls13 127.0.0.21 accept "QID: action=accept client=127\.0\.0\.21 source=tls13 $sd $tls13 auth=none cert=none\$" \
     -- --starttls --pipeline
 trick pipeline-tls12 127.0.0.21 "554 5.7.0" \
     "$(rej tls_version_too_low 127.0.0.21 tls13 "$tls12 auth=none cert=none" "554 5.7.0")" \

@@ -138,9 +138,9 @@ session() { # session NAME EXPECT_REGEX LOG_REGEX SWAKS-ARGS...
     ((have_reply)) || sed 's/^/     > /' "$out" | tail -n 20
 }
 session plaintext '^<[-~*]+ +530 5\.7\.0 ' \
-    'tlsgate\[[0-9]+\]: NOQUEUE: action=reject reason=starttls_required client=127\.0\.0\.1 source=loopback tls=none .*reply="530 5\.7\.0 '
+    'tlsgate\[[0-9]+\]: NOQUEUE: action=reject reason=starttls_required client=127\.0\.0\.1 source=loopback sender_domain=example\.net tls=none .*reply="530 5\.7\.0 '
 session tls13 '^<[-~] +250 2\.0\.0 Ok: queued as [0-9A-F]+' \
-    'tlsgate\[[0-9]+\]: [0-9A-F]+: action=accept client=127\.0\.0\.1 source=loopback tls=TLSv1\.3 ' \
+    'tlsgate\[[0-9]+\]: [0-9A-F]+: action=accept client=127\.0\.0\.1 source=loopback sender_domain=example\.net tls=TLSv1\.3 ' \
     --tls --tls-protocol tlsv1_3
 
 # 5. compose.yaml itself, with podman-compose: the example config as the file
@@ -186,7 +186,7 @@ if SMTP_LISTEN=0.0.0.0 pf_wait_banner "$project"_postfix_1 "$SMTP_PORT" 30; then
     gw=$(tg_podman network inspect -f '{{range .Subnets}}{{.Gateway}}{{end}}' "$project"_default 2>/dev/null || true)
     [[ -n $gw ]] || gw='[0-9.]+'
     session compose-tls13 '^<[-~] +250 2\.0\.0 Ok: queued as [0-9A-F]+' \
-        "tlsgate\[[0-9]+\]: [0-9A-F]+: action=accept client=${gw//./\\.} source=default tls=TLSv1\.3 " \
+        "tlsgate\[[0-9]+\]: [0-9A-F]+: action=accept client=${gw//./\\.} source=default sender_domain=example\.net tls=TLSv1\.3 " \
         --tls --tls-protocol tlsv1_3
 else
     tg_check "compose: Postfix answers on port $SMTP_PORT" false
