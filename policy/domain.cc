@@ -261,6 +261,11 @@ EnvelopeDomain envelope_domain(std::string_view address) {
   // A comment that never closes runs to the end for the MTA ("<u@d(>"); in a local
   // part a '(' may be the MTA's own unquoted character, never in a domain.
   domain = domain.substr(0, domain.find('('));
+  // Sendmail takes "[host]" for that host, looked up without MX (and delivers
+  // <u@[bank.example]>); an address literal stays unparsable ("ends in a number").
+  if (domain.size() > 2 && domain.front() == '[' && domain.back() == ']') {
+    domain = domain.substr(1, domain.size() - 2);
+  }
   Canonical c = canonical_domain(domain, true);
   if (!c.problem.empty()) return out;
   out.kind = Kind::domain;

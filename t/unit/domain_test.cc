@@ -94,6 +94,9 @@ INSTANTIATE_TEST_SUITE_P(
         EnvelopeCase{"two_ats", "<ceo@bank.example@evil.example>", Kind::domain, "evil.example"},
         EnvelopeCase{"at_then_nothing", "<ceo@>", Kind::unparsable},
         EnvelopeCase{"address_literal", "<ceo@[192.0.2.1]>", Kind::unparsable},
+        EnvelopeCase{"ipv6_address_literal", "<ceo@[IPv6:2001:db8::1]>", Kind::unparsable},
+        // Sendmail delivers it, taking [host] for that host (no MX lookup).
+        EnvelopeCase{"name_in_brackets", "<ceo@[Bank.Example]>", Kind::domain, "bank.example"},
         EnvelopeCase{"dotted_number", "<ceo@192.0.2.1>", Kind::unparsable},
         EnvelopeCase{"empty_label", "<ceo@bank..example>", Kind::unparsable},
         EnvelopeCase{"leading_dot", "<ceo@.bank.example>", Kind::unparsable},
