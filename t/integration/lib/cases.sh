@@ -55,7 +55,7 @@ _case_log_has() { _case_log_since "$1" | grep -Eq -- "$2"; }
 _case_show() {
     sed 's/^/    | /' "$1"
     echo "    tlsgate's lines since the case began:"
-    _case_log_since "$2" | grep ' tlsgate\[' | sed 's/^/    > /'
+    _case_log_since "$2" | { grep ' tlsgate\[' || true; } | sed 's/^/    > /'
 }
 
 scenario() {
