@@ -6,8 +6,9 @@
 #      never a start with no policy;
 #   2. the milter protocol without an MTA (bypass-milter.py with lib/milter_driver.py,
 #      and Debian's miltertest): IPv4-mapped IPv6, unknown address families, AUTH
-#      names in any case, hostile macro values, the syslog lines and CSV rows they
-#      produce;
+#      names in any case, hostile macro values, hostile envelope addresses against a
+#      sender and a recipient partner, the syslog lines and CSV rows they produce;
+#      the same envelopes through the policy service (bypass-policy.py);
 #   3. a real Postfix (container) and hostile SMTP clients (lib/smtp_tricks.py):
 #      AUTH mechanism names in any case, STARTTLS without a second EHLO, AUTH before
 #      STARTTLS (RFC 3207: judged on the state after TLS), commands injected after
@@ -76,6 +77,14 @@ client_cert_issuer = tlsgate test CA
 client_cert_subject = client.example.test
 [source hostile-open]
 networks = 127.0.0.31
+; Issue 21: a sender and a recipient partner, for hostile envelope addresses. From
+; the loopback rules above (nothing required) only they refuse plaintext.
+[partner bank]
+sender_domains = bank.example, *.bank.example
+require_starttls = yes
+[partner legal]
+recipient_domains = legal.example
+require_starttls = yes
 INI
     printf '%s\n' "${@:2}" >>"$1"
 }
