@@ -216,6 +216,7 @@ check-integration: all
 	t/integration/postfix-e2e.sh
 	TG_FRONT=policy t/integration/postfix-e2e.sh
 	t/integration/sendmail-e2e.sh
+	t/integration/partner-e2e.sh
 	t/integration/bypass.sh
 	t/integration/docker-compose.sh
 	t/integration/report-e2e.sh

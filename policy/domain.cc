@@ -168,14 +168,78 @@ std::string_view EnvelopeDomain::log_text() const {
   return "(unparsable)";
 }
 
+namespace {
+
+// Where the comment that opens at a[i] ends (the index after its ')'), or npos if it
+// never closes: then '(' is an ordinary character (the MTA's own form of a quoted
+// local part holding one, "a(b@d").
+std::size_t comment_end(std::string_view a, std::size_t i) {
+  int depth = 0;
+  for (; i < a.size(); ++i) {
+    if (a[i] == '\\') {
+      ++i;
+    } else if (a[i] == '(') {
+      ++depth;
+    } else if (a[i] == ')' && --depth == 0) {
+      return i + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+bool is_special(char c) { return std::string_view("@.:,<>").find(c) != std::string_view::npos; }
+
+// The address as the MTA works with it (Postfix's "internal form"): comments dropped,
+// quoted strings and quoted pairs unquoted, blanks outside quotes dropped where they
+// separate tokens. A blank between two words stays: "bank example" is no domain.
+std::string unquoted(std::string_view a) {
+  std::string out;
+  out.reserve(a.size());
+  bool quoted = false;
+  bool blank = false;  // a blank or comment outside quotes since the last character
+  auto put = [&](char c, bool literal) {
+    if (blank && !out.empty() && (literal || !is_special(c)) && !is_special(out.back())) {
+      out += ' ';
+    }
+    blank = false;
+    out += c;
+  };
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const char c = a[i];
+    if (c == '\\' && i + 1 < a.size()) {
+      put(a[++i], true);
+    } else if (c == '"') {
+      quoted = !quoted;
+    } else if (quoted) {
+      put(c, true);
+    } else if (c == ' ' || c == '\t') {
+      blank = true;
+    } else if (const std::size_t end = c == '(' ? comment_end(a, i) : std::string_view::npos;
+               end != std::string_view::npos) {
+      blank = true;
+      i = end - 1;
+    } else {
+      put(c, false);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+// The MTA's reading (Postfix's tok822, Sendmail's prescan): comments out, quotes
+// undone, and the domain is what follows the last '@' of that, as the MTA splits the
+// address ("x@evil"@d and a\@evil@d are d's, "d@x"@evil is evil's, "u@d" alone is
+// d's: Postfix delivers it as u@d). Text around angle brackets ("Name<u@d>",
+// "<u@d>(x)") does not hide the domain: a '>' after it is not part of it.
 EnvelopeDomain envelope_domain(std::string_view address) {
   using Kind = EnvelopeDomain::Kind;
   EnvelopeDomain out;
-  std::string_view a = trim(address);
+  const std::string flat = unquoted(trim(address));
+  std::string_view a = flat;
   if (a.starts_with('<')) {  // Sendmail's {mail_addr} comes without the brackets
     a.remove_prefix(1);
     if (a.ends_with('>')) a.remove_suffix(1);
-    a = trim(a);
   }
   if (a.empty()) {
     out.kind = Kind::null_path;
@@ -187,24 +251,22 @@ EnvelopeDomain envelope_domain(std::string_view address) {
     if (colon == std::string_view::npos) return out;
     a.remove_prefix(colon + 1);
   }
-  // The last '@' outside a quoted string; a backslash quotes the next character.
-  std::size_t at = std::string_view::npos;
-  bool quoted = false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i] == '\\') {
-      ++i;
-    } else if (a[i] == '"') {
-      quoted = !quoted;
-    } else if (a[i] == '@' && !quoted) {
-      at = i;
-    }
-  }
-  if (quoted) return out;  // an unclosed quote: its '@' belongs to the local part
+  const std::size_t at = a.rfind('@');
   if (at == std::string_view::npos) {
     out.kind = Kind::no_domain;
     return out;
   }
-  Canonical c = canonical_domain(a.substr(at + 1), true);
+  std::string_view domain = a.substr(at + 1);
+  if (domain.ends_with('>')) domain.remove_suffix(1);  // "Name<u@d>"
+  // A comment that never closes runs to the end for the MTA ("<u@d(>"); in a local
+  // part a '(' may be the MTA's own unquoted character, never in a domain.
+  domain = domain.substr(0, domain.find('('));
+  // Sendmail takes "[host]" for that host, looked up without MX (and delivers
+  // <u@[bank.example]>); an address literal stays unparsable ("ends in a number").
+  if (domain.size() > 2 && domain.front() == '[' && domain.back() == ']') {
+    domain = domain.substr(1, domain.size() - 2);
+  }
+  Canonical c = canonical_domain(domain, true);
   if (!c.problem.empty()) return out;
   out.kind = Kind::domain;
   out.domain = std::move(c.domain);

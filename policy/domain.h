@@ -38,10 +38,14 @@ struct DomainList {
 std::variant<DomainList, std::string> parse_domain_list(std::string_view text);
 
 // The domain of an envelope address as MAIL FROM or RCPT TO gave it: "<u@d>",
-// "u@d" (Sendmail's {mail_addr}), "<>", a quoted local part that may hold '@'
-// ("\"a@b\"@d"), a source route ("<@a,@b:u@d>"). The domain follows the last '@'
-// outside quotes, as the MTA reads it. Any text (no '@', NUL, 64 KiB, bad UTF-8)
-// gives a result; a domain that does not parse has none, and matches no partner.
+// "u@d" (Sendmail's {mail_addr}, Postfix's policy service), "<>", a quoted local part
+// that may hold '@' ("\"a@b\"@d"), a source route ("<@a,@b:u@d>"), and the RFC 822
+// forms Postfix and Sendmail also take and deliver as u@d: comments ("<u@d (x)>"),
+// blanks between tokens, a quoted or escaped domain ("u@\"d\"", "u@d\\.e"), text
+// before the brackets ("Name<u@d>"). Read as the MTA reads it: comments out, quotes
+// undone, then the domain follows the last '@' (so "\"d@x\"@evil" is evil's and
+// "\"u@d\"" is d's). Any text (no '@', NUL, 64 KiB, bad UTF-8) gives a result; a
+// domain that does not parse has none, and matches no partner.
 struct EnvelopeDomain {
   enum class Kind {
     none,        // no address was given

@@ -6,9 +6,10 @@
 //    1-63 character labels of letters, digits and inner hyphens, at most 253
 //    characters, no trailing dot, not ending in a number), reads back to itself
 //    from "<x@DOMAIN>", in upper case and with a trailing dot, and after a quoted
-//    local part holding '@'. For plain ASCII (no quote, backslash, bracket or source
-//    route) it is exactly what follows the last '@', lower-cased, when that is a
-//    valid name: nothing else can make a partner match or miss.
+//    local part holding '@'. For plain ASCII (no quote, backslash, bracket,
+//    parenthesis (a comment) or source route) it is exactly what follows the last
+//    '@', lower-cased, when that is a valid name: nothing else can make a partner
+//    match or miss.
 //  - parse_domain_list: a list of canonical patterns, each of which reads back to
 //    itself, at most one per comma-separated item; or a problem that quotes each
 //    bad item.
@@ -85,7 +86,7 @@ void check_envelope(std::string_view text) {
     same_domain("<\"a@b.example\"@" + d.domain + ">", d.domain);
   }
   // Plain ASCII: the reference reading.
-  const bool plain = text.find_first_of("\"\\<>") == std::string_view::npos &&
+  const bool plain = text.find_first_of("\"\\<>()[]") == std::string_view::npos &&
                      !text.starts_with('@') && std::all_of(text.begin(), text.end(), [](char c) {
                        const auto u = static_cast<unsigned char>(c);
                        return u > 0x20 && u < 0x7f;

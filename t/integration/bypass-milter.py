@@ -32,6 +32,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from checks import Checks  # noqa: E402
+from decision_line import parse_decision  # noqa: E402
 from milter_driver import (OFFERED_PROTOCOL, SMFIP_NOCONNECT, SMFIP_NORCPT,  # noqa: E402
                            Milter, MilterError, run_session)
 
@@ -50,69 +51,6 @@ check = Checks(12)
 LINE_RE = re.compile(rb"^\S+ (\w+)\.(\w+) tlsgate\[" + a.pid.encode() + rb"\]: (.*)$")
 DAEMON_PREFIXES = (b"started: ", b"reloaded ", b"config error: ", b"reload failed: ",
                    b"stopped", b"internal error", b"the MTA ", b"mta: ", b"accounting_file ")
-DECISION_KEYS = ["action", "reason", "client", "source", "partner", "sender_domain",
-                 "rcpt_domain", "tls", "cipher", "bits", "auth",
-                 "auth_user", "cert", "cert_issuer", "reply", "credentials_exposed"]
-
-
-def parse_decision(msg: bytes):
-    """'QUEUEID: key=value ...' -> (queue_id, {key: value}); None if malformed.
-    Values bare or "quoted" with \\" \\\\ \\xNN escapes; keys in tlsgate's order."""
-    i = 0
-
-    def value():
-        nonlocal i
-        if i < len(msg) and msg[i:i + 1] == b'"':
-            out = bytearray()
-            i += 1
-            while i < len(msg) and msg[i:i + 1] != b'"':
-                if msg[i:i + 1] == b"\\":
-                    if msg[i + 1:i + 2] == b"x":
-                        out.append(int(msg[i + 2:i + 4], 16))
-                        i += 4
-                        continue
-                    i += 1
-                out += msg[i:i + 1]
-                i += 1
-            if i >= len(msg):
-                return None
-            i += 1
-            return bytes(out)
-        start = i
-        while i < len(msg) and msg[i:i + 1] not in (b" ", b'"'):
-            i += 1
-        return msg[start:i] if i > start else None
-
-    # The queue id: quoted, or bare up to the first space and then ends in ':'.
-    if msg[:1] == b'"':
-        qid = value()
-        if qid is None or msg[i:i + 1] != b":":
-            return None
-        i += 1
-    else:
-        i = msg.find(b" ")
-        if i < 2 or msg[i - 1:i] != b":":
-            return None
-        qid = msg[:i - 1]
-    fields = {}
-    while i < len(msg):
-        if msg[i:i + 1] != b" ":
-            return None
-        eq = msg.find(b"=", i + 1)
-        if eq < 0:
-            return None
-        key = msg[i + 1:eq].decode("latin-1")
-        if key in fields:
-            return None
-        i = eq + 1
-        v = value()
-        if v is None:
-            return None
-        fields[key] = v
-    keys = list(fields)
-    if keys != [k for k in DECISION_KEYS if k in fields] or "action" not in fields:
-        return None
-    return qid, fields
 
 
 def tlsgate_lines():
@@ -485,6 +423,167 @@ for vname, value in HOSTILE.items():
         client_fail.append(f"{vname}: {r} {lines[:1]!r}")
 check(f"{len(HOSTILE)} hostile {{client_addr}} values: each an unknown client under "
       f"[source default], refused", not client_fail, "\n".join(client_fail))
+
+# --- 4c. hostile envelope addresses (issue 21) ----------------------------------------
+print("== hostile envelope addresses: [partner bank] (senders), [partner legal] (recipients)")
+# From 127.0.0.9 (the loopback rule: nothing required) in plaintext: only a partner
+# refuses. Each value as MAIL's (or RCPT's) argument; BANK: the partner's domain must
+# be read from it (refused, 530 5.7.0), else the domain logged, and accepted.
+BANK, LEGAL = "bank", "legal"
+K60 = 60000  # under libmilter's 64 KiB packet limit
+SENDERS = [
+    ("plain", b"<ceo@bank.example>", BANK, b"bank.example"),
+    ("no brackets (as {mail_addr})", b"ceo@bank.example", BANK, b"bank.example"),
+    ("upper case", b"<CEO@BANK.EXAMPLE>", BANK, b"bank.example"),
+    ("trailing dot", b"<ceo@bank.example.>", BANK, b"bank.example"),
+    ("subdomain, mixed case, trailing dot", b"<ceo@Mx.Bank.Example.>", BANK, b"mx.bank.example"),
+    ("blanks inside the brackets", b"< ceo@bank.example >", BANK, b"bank.example"),
+    ("'@' in a quoted local part", b'<"x@evil.example"@bank.example>', BANK, b"bank.example"),
+    ("a quoted local part naming the partner", b'<"bank.example@x"@evil.example>', None,
+     b"evil.example"),
+    ("an escaped quote in the quoted part", b'<"a\\"@evil.example"@bank.example>', BANK,
+     b"bank.example"),
+    ("an escaped '@'", b"<a\\@evil.example@bank.example>", BANK, b"bank.example"),
+    # Postfix and Sendmail unquote these and deliver them as mail from ceo@bank.example.
+    ("everything quoted", b'<"ceo@bank.example">', BANK, b"bank.example"),
+    ("an unclosed quote", b'<"ceo@bank.example>', BANK, b"bank.example"),
+    ("a comment", b"<ceo@bank.example (x)>", BANK, b"bank.example"),
+    ("a comment after the brackets", b"<ceo@bank.example>(x)", BANK, b"bank.example"),
+    ("a quoted domain", b'<ceo@"bank.example">', BANK, b"bank.example"),
+    ("a display name", b"Name<ceo@bank.example>", BANK, b"bank.example"),
+    ("a name in brackets (Sendmail: that host)", b"<ceo@[bank.example]>", BANK, b"bank.example"),
+    ("an address literal", b"<ceo@[192.0.2.1]>", None, b"(unparsable)"),
+    ("a source route", b"<@a.example,@b.example:ceo@bank.example>", BANK, b"bank.example"),
+    ("a source route through the partner", b"<@bank.example:ceo@evil.example>", None,
+     b"evil.example"),
+    ("two '@', the partner's first", b"<ceo@bank.example@evil.example>", None, b"evil.example"),
+    ("no '@'", b"<ceo>", None, b"(none)"),
+    ("the null sender", b"<>", None, b"<>"),
+    ("a look-alike", b"<ceo@notbank.example>", None, b"notbank.example"),
+    ("the partner's name as a label", b"<ceo@bank.example.evil.example>", None,
+     b"bank.example.evil.example"),
+    ("a 60 KB local part", b"<" + b"x" * K60 + b"@bank.example>", BANK, b"bank.example"),
+    ("a 60 KB domain", b"<ceo@" + b"a." * (K60 // 2) + b"bank.example>", None, b"(unparsable)"),
+    ("NUL after the domain (the argument ends there)", b"<ceo@bank.example\0evil.example>",
+     BANK, b"bank.example"),
+    ("NUL in the local part (the argument ends there)", b"<ce\0o@bank.example>", None,
+     b"(none)"),
+    ("UTF-8 in the local part", "<müller@bank.example>".encode(), BANK, b"bank.example"),
+    ("full-width letters (UTS #46: bank.example)", "<ceo@ｂａｎｋ.example>".encode(), BANK,
+     b"bank.example"),
+    ("an ideographic full stop", "<ceo@bank。example>".encode(), BANK, b"bank.example"),
+    ("a U-label look-alike", "<ceo@bänk.example>".encode(), None, b"xn--bnk-qla.example"),
+    ("bytes that are not UTF-8", b"<ceo@\xff\xfe.example>", None, b"(unparsable)"),
+    ("a control character", b"<ceo@bank.example\x1b>", None, b"(unparsable)"),
+]
+RECIPIENTS = [
+    ("plain", b"<hr@legal.example>", LEGAL, b"legal.example"),
+    ("upper case, trailing dot", b"<HR@LEGAL.EXAMPLE.>", LEGAL, b"legal.example"),
+    ("'@' in a quoted local part", b'<"x@evil.example"@legal.example>', LEGAL, b"legal.example"),
+    ("a quoted local part naming the partner", b'<"legal.example@x"@example.test>', None, None),
+    ("a source route", b"<@a.example:hr@legal.example>", LEGAL, b"legal.example"),
+    ("a 60 KB local part", b"<" + b"x" * K60 + b"@legal.example>", LEGAL, b"legal.example"),
+    ("NUL after the domain", b"<hr@legal.example\0x>", LEGAL, b"legal.example"),
+    ("full-width letters", "<hr@ｌｅｇａｌ.example>".encode(), LEGAL, b"legal.example"),
+    ("no '@' (postmaster)", b"<postmaster>", None, None),
+    ("empty", b"<>", None, None),
+    ("bytes that are not UTF-8", b"<hr@\xff.example>", None, None),
+]
+env_fail = []
+
+
+def envelope_case(desc, sender, rcpt, partner, field, logged, macros=None):
+    """One plaintext session from 127.0.0.9: refused by `partner` (one reject line with
+    partner= and `field`=`logged`), or accepted (one accept line with no partner)."""
+    n = len(decisions())
+    q = next_qid()
+    base = macros_for(qid=q)
+    for stage, extra in (macros or {}).items():
+        base[stage].update(extra)
+    try:
+        res = session("4", "127.0.0.9", base, sender=sender, rcpts=(rcpt,))
+    except (OSError, MilterError) as e:
+        env_fail.append(f"{desc}: {type(e).__name__} {e}")
+        return
+    out = outcome(res)
+    stage = "mail" if field == "sender_domain" else "rcpt"
+    if partner:
+        if not out.startswith(f"{stage}: replycode 530 5.7.0"):
+            env_fail.append(f"{desc}: {out[:120]} (the partner {partner} must refuse at {stage})")
+    elif out != "accept":
+        env_fail.append(f"{desc}: {out[:120]} (no partner applies: accepted)")
+    lines = wait_decisions(n, 1)
+    parsed = parse_decision(lines[0][2]) if len(lines) == 1 else None
+    if parsed is None:
+        env_fail.append(f"{desc}: {len(lines)} lines, {lines[:1]!r:.200}")
+        return
+    f = parsed[1]
+    want = {"action": b"reject" if partner else b"accept", "partner": partner.encode()
+            if partner else None, "client": b"127.0.0.9"}
+    if logged is not None:
+        want[field] = logged
+    bad = {k: (f.get(k), v) for k, v in want.items() if f.get(k) != v}
+    if bad:
+        env_fail.append(f"{desc}: (got, want) {bad}")
+
+
+for desc, sender, partner, logged in SENDERS:
+    envelope_case(f"MAIL {desc}", sender, "<bob@example.test>", partner, "sender_domain", logged)
+for desc, rcpt, partner, logged in RECIPIENTS:
+    envelope_case(f"RCPT {desc}", "<sender@example.net>", rcpt, partner, "rcpt_domain", logged)
+# Sendmail's {mail_addr} / {rcpt_addr}: read only where the command has no argument.
+for desc, sender, rcpt, macros, partner, field, logged in (
+        ("MAIL <ceo@bank.example>, {mail_addr} elsewhere: the argument decides",
+         "<ceo@bank.example>", "<bob@example.test>",
+         {"mail": {"{mail_addr}": "ceo@evil.example"}}, BANK, "sender_domain", b"bank.example"),
+        ("MAIL elsewhere, {mail_addr} ceo@bank.example: the argument decides",
+         "<ceo@evil.example>", "<bob@example.test>",
+         {"mail": {"{mail_addr}": "ceo@bank.example"}}, None, "sender_domain", b"evil.example"),
+        ("RCPT <hr@legal.example>, {rcpt_addr} elsewhere: the argument decides",
+         "<sender@example.net>", "<hr@legal.example>",
+         {"rcpt": {"{rcpt_addr}": "hr@example.test"}}, LEGAL, "rcpt_domain", b"legal.example")):
+    envelope_case(desc, sender, rcpt, partner, field, logged, macros)
+check(f"{len(SENDERS)} hostile senders, {len(RECIPIENTS)} hostile recipients, 3 "
+      f"{{mail_addr}}/{{rcpt_addr}} that disagree: each partner's domain refused in plaintext "
+      f"(530 5.7.0 at MAIL or RCPT), nothing else; one parseable line each, with partner=, "
+      f"sender_domain= or rcpt_domain= as read", not env_fail, "\n".join(env_fail))
+
+# MAIL without an argument (an empty packet): then {mail_addr} names the sender.
+m = Milter(a.socket, timeout=5)
+m.negotiate()
+n = len(decisions())
+m.connect("h", "4", "127.0.0.9", macros=POSTFIX)
+m.helo("h")
+m.macros("mail", {**POSTFIX, "{mail_addr}": "ceo@bank.example"})
+m.send(b"M", b"")
+try:
+    r = m.reply()
+    got = str(r)
+except (OSError, MilterError) as e:
+    r, got = None, f"connection closed ({type(e).__name__})"
+m.close()
+check(f"MAIL without an argument, {{mail_addr}}=ceo@bank.example: no continue ({got})",
+      r is None or r.refused)
+if r is not None:
+    lines = wait_decisions(n, 1)
+    f = parse_decision(lines[0][2])[1] if len(lines) == 1 and parse_decision(lines[0][2]) else {}
+    check("... refused by partner=bank, sender_domain=bank.example",
+          f.get("partner") == b"bank" and f.get("sender_domain") == b"bank.example",
+          repr(lines[:1]))
+# A 64 KiB domain: the MAIL packet is over libmilter's limit.
+m = Milter(a.socket, timeout=5)
+m.negotiate()
+m.connect("h", "4", "127.0.0.9", macros=POSTFIX)
+m.helo("h")
+try:
+    r = m.mail(b"<ceo@" + b"a" * 65536 + b".bank.example>", macros=POSTFIX)
+    got = str(r)
+except (OSError, MilterError) as e:
+    r, got = None, f"connection closed ({type(e).__name__})"
+m.close()
+check(f"MAIL with a 64 KiB domain (over libmilter's packet limit): no continue ({got})",
+      r is None or r.kind != "continue")
+check("tlsgate still running after the hostile envelopes", os.path.exists(f"/proc/{a.pid}"))
 
 # --- 5. the protocol misused -------------------------------------------------------------
 print("== the protocol misused")

@@ -12,6 +12,9 @@ Checks, each printed "ok"/"FAIL":
     refused), a missing one too;
   - hostile attribute values in every attribute tlsgate reads: never an accept where
     the policy refuses, one parseable log line each;
+  - hostile envelope addresses in sender= and recipient= (issue 21: a sender and a
+    recipient partner): a partner's domain is always read where it is one, nothing
+    else matches, one parseable line each naming the partner and the domain;
   - a half-written request on one connection, and 300 idle connections, hold up
     nobody: another connection's request is answered at once.
 """
@@ -25,6 +28,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from checks import Checks  # noqa: E402
+from decision_line import parse_decision  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--port", type=int, required=True)
@@ -157,6 +161,119 @@ check(f"{n} hostile values: every request at [source hostile] refused, never DUN
       f"hostile client_address: an unknown client, [source default]'s answer)", not bad,
       "\n".join(bad))
 check("tlsgate still running", os.path.exists(f"/proc/{a.pid}"))
+
+print("== hostile envelope addresses: [partner bank] (sender=), [partner legal] (recipient=)")
+# From 127.0.0.31 (nothing required) in plaintext: only a partner refuses. A partner's
+# domain read from the value: 530 5.7.0 at RCPT, one line naming the partner; else
+# DUNNO, and the message's accept line at END-OF-MESSAGE (same connection).
+# None: a request tlsgate must not answer at all (the connection closed).
+K60 = 60000  # the request stays under 64 KiB
+SENDERS = [
+    (b"ceo@bank.example", "bank", b"bank.example"),
+    (b"<ceo@bank.example>", "bank", b"bank.example"),
+    (b"CEO@BANK.EXAMPLE.", "bank", b"bank.example"),
+    (b"ceo@mx.bank.example", "bank", b"mx.bank.example"),
+    (b'"x@evil.example"@bank.example', "bank", b"bank.example"),
+    (b'"bank.example@x"@evil.example', "", b"evil.example"),
+    (b'"ceo@bank.example"', "bank", b"bank.example"),  # Postfix delivers it as ceo@bank.example
+    (b"ceo@bank.example (x)", "bank", b"bank.example"),
+    (b"@a.example,@b.example:ceo@bank.example", "bank", b"bank.example"),
+    (b"ceo@bank.example@evil.example", "", b"evil.example"),
+    (b"ceo", "", b"(none)"),
+    (b"", "", b"<>"),
+    (b"ceo@notbank.example", "", b"notbank.example"),
+    (b"x" * K60 + b"@bank.example", "bank", b"bank.example"),
+    (b"ceo@" + b"a." * (K60 // 2) + b"bank.example", "", b"(unparsable)"),
+    ("ceo@ｂａｎｋ.example".encode(), "bank", b"bank.example"),
+    ("müller@bank.example".encode(), "bank", b"bank.example"),
+    ("ceo@bänk.example".encode(), "", b"xn--bnk-qla.example"),
+    (b"ceo@\xff\xfe.example", "", b"(unparsable)"),
+    (b"ceo@" + b"a" * 65536 + b".bank.example", None, None),  # over 64 KiB
+    (b"ceo@bank.example\0evil.example", None, None),  # a NUL byte
+]
+RECIPIENTS = [
+    (b"hr@legal.example", "legal", b"legal.example"),
+    (b"HR@LEGAL.EXAMPLE.", "legal", b"legal.example"),
+    (b'"x@evil.example"@legal.example', "legal", b"legal.example"),
+    (b'"legal.example@x"@example.test', "", None),
+    (b"@a.example:hr@legal.example", "legal", b"legal.example"),
+    ("hr@ｌｅｇａｌ.example".encode(), "legal", b"legal.example"),
+    (b"hr@legal.example.evil.example", "", None),
+    (b"postmaster", "", None),
+]
+
+
+def decision_lines():
+    tag = f"tlsgate[{a.pid}]: ".encode()
+    return [l.split(tag, 1)[1] for l in log_lines()
+            if re.search(re.escape(tag) + rb"\S+: action=", l)]
+
+
+def transaction(requests):
+    """The answers to requests sent one after another on one connection (None: closed)."""
+    s = connect()
+    got = []
+    for attrs in requests:
+        try:
+            s.sendall(request(attrs))
+        except (BrokenPipeError, ConnectionResetError):
+            got.append(None)
+            break
+        got.append(answer(s))
+        if got[-1] is None:
+            break
+    s.close()
+    return got
+
+
+env_fail = []
+n_case = 0
+for field, cases in (("sender_domain", [(s, b"bob@example.test", p, v) for s, p, v in SENDERS]),
+                     ("rcpt_domain", [(b"sender@example.net", r, p, v) for r, p, v in RECIPIENTS])):
+    for sender, rcpt, partner, logged in cases:
+        n_case += 1
+        desc = f"{'sender' if field == 'sender_domain' else 'recipient'}=" \
+               f"{(sender if field == 'sender_domain' else rcpt)[:40]!r}"
+        n = len(decision_lines())
+        attrs = [(b"client_address", b"127.0.0.31"), (b"instance", b"envelope-%d" % n_case),
+                 (b"sender", sender), (b"recipient", rcpt)]
+        # Postfix asks at END-OF-MESSAGE only for a message with a recipient left.
+        got = transaction([[(b"protocol_state", b"RCPT")] + attrs] +
+                          ([[(b"protocol_state", b"END-OF-MESSAGE")] + attrs] if not partner
+                           else []))
+        if partner is None:
+            if got != [None]:
+                env_fail.append(f"{desc}: {got!r:.120} (no answer wanted)")
+            continue
+        if partner:
+            ok = len(got) == 1 and got[0] is not None and got[0].startswith("action=530 5.7.0 ")
+        else:
+            ok = got == ["action=DUNNO\n\n", "action=DUNNO\n\n"]
+        if not ok:
+            env_fail.append(f"{desc}: {got!r:.160} (partner {partner or 'none'})")
+        deadline = time.monotonic() + 10
+        while len(decision_lines()) < n + 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.05)
+        lines = decision_lines()[n:]
+        parsed = parse_decision(lines[0]) if len(lines) == 1 else None
+        if parsed is None:
+            env_fail.append(f"{desc}: {len(lines)} lines {lines[:1]!r:.200}")
+            continue
+        f = parsed[1]
+        want = {"action": b"reject" if partner else b"accept",
+                "partner": partner.encode() if partner else None}
+        if logged is not None:
+            want[field] = logged
+        bad = {k: (f.get(k), v) for k, v in want.items() if f.get(k) != v}
+        if bad:
+            env_fail.append(f"{desc}: (got, want) {bad}")
+check(f"{len(SENDERS)} hostile sender=, {len(RECIPIENTS)} hostile recipient= values: each "
+      f"partner's domain refused in plaintext (530 5.7.0 at RCPT), nothing else passes; a "
+      f"request over 64 KiB or with a NUL unanswered; one parseable line each",
+      not env_fail, "\n".join(env_fail))
+check("tlsgate still running", os.path.exists(f"/proc/{a.pid}"))
+check("... and serving", works())
 
 print("== slow and idle connections hold up nobody")
 slow = connect()

@@ -6,8 +6,9 @@
 #      never a start with no policy;
 #   2. the milter protocol without an MTA (bypass-milter.py with lib/milter_driver.py,
 #      and Debian's miltertest): IPv4-mapped IPv6, unknown address families, AUTH
-#      names in any case, hostile macro values, the syslog lines and CSV rows they
-#      produce;
+#      names in any case, hostile macro values, hostile envelope addresses against a
+#      sender and a recipient partner, the syslog lines and CSV rows they produce;
+#      the same envelopes through the policy service (bypass-policy.py);
 #   3. a real Postfix (container) and hostile SMTP clients (lib/smtp_tricks.py):
 #      AUTH mechanism names in any case, STARTTLS without a second EHLO, AUTH before
 #      STARTTLS (RFC 3207: judged on the state after TLS), commands injected after
@@ -76,6 +77,14 @@ client_cert_issuer = tlsgate test CA
 client_cert_subject = client.example.test
 [source hostile-open]
 networks = 127.0.0.31
+; Issue 21: a sender and a recipient partner, for hostile envelope addresses. From
+; the loopback rules above (nothing required) only they refuse plaintext.
+[partner bank]
+sender_domains = bank.example, *.bank.example
+require_starttls = yes
+[partner legal]
+recipient_domains = legal.example
+require_starttls = yes
 INI
     printf '%s\n' "${@:2}" >>"$1"
 }
@@ -224,7 +233,7 @@ trick() {
     }
 }
 user='auth_user=alice@example\.test cert=none'
-sd='sender_domain=example\.net'  # smtp_tricks.py's sender
+sd='sender_domain=example\.net' # smtp_tricks.py's sender
 tls13='tls=TLSv1\.3 cipher=TLS_[A-Z0-9_]+ bits=[0-9]+'
 tls12='tls=TLSv1\.2 cipher=[A-Z0-9-]+ bits=[0-9]+'
 rej() { echo "NOQUEUE: action=reject reason=$1 client=$(re "$2") source=$3 $sd $4 reply=\"$(re "$5") [^\"]*\"${6:+ $6}\$"; }

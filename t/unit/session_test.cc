@@ -532,13 +532,21 @@ INSTANTIATE_TEST_SUITE_P(
                     {{Step::connect, kPostfix}, mail("<>", "continue"), eom("N2")},
                     {"info: N2: action=accept client=10.0.0.1 source=default sender_domain=<> " +
                      kPlaintext}},
+        // Postfix and Sendmail unquote it: Postfix delivers it as ceo@bank.example.
+        SessionCase{"quoted_whole_address_is_the_partners",
+                    "10.0.0.1",
+                    {{Step::connect, kPostfix}, mail("<\"ceo@bank.example\">", "reject 550 5.7.1")},
+                    {"notice: NOQUEUE: action=reject reason=partner_network client=10.0.0.1 "
+                     "source=default partner=bank sender_domain=bank.example " +
+                     kPlaintext + " " + kNetworkReply}},
+        // A comment: the MTA's sender is ceo@bank.example (it let this through).
         SessionCase{
-            "quoted_local_part_is_no_domain",
+            "comment_after_the_domain",
             "10.0.0.1",
-            {{Step::connect, kPostfix}, mail("<\"ceo@bank.example\">", "continue"), eom("Q2")},
-            {"info: Q2: action=accept client=10.0.0.1 source=default "
-             "sender_domain=(none) " +
-             kPlaintext}},
+            {{Step::connect, kPostfix}, mail("<ceo@bank.example (comment)>", "reject 550 5.7.1")},
+            {"notice: NOQUEUE: action=reject reason=partner_network client=10.0.0.1 "
+             "source=default partner=bank sender_domain=bank.example " +
+             kPlaintext + " " + kNetworkReply}},
         SessionCase{"quoted_at_before_the_partner_domain",
                     "10.0.0.1",
                     {{Step::connect, kPostfix},

@@ -16,6 +16,8 @@ smtp-client.pl do not.
                         over TLS. The injected message carries --inject-marker.
   --pipeline            MAIL, RCPT and DATA in one write (RFC 2920), after TLS
                         (or in plaintext), then the message
+  --mail-arg TEXT       MAIL FROM:TEXT exactly so (brackets, comments, blanks as
+                        given), instead of MAIL FROM:<--from>
 
 Prints the dialogue like smtp-client.pl ("<- " server, " -> " client, "=== " notes,
 "=== TLS started with cipher PROTO:CIPHER:BITS") and a last line
@@ -47,6 +49,7 @@ p.add_argument("--no-ehlo-after-tls", action="store_true")
 p.add_argument("--inject-after-starttls", action="store_true")
 p.add_argument("--inject-marker", default="tlsgate-injected;")
 p.add_argument("--pipeline", action="store_true")
+p.add_argument("--mail-arg")
 p.add_argument("--body", default="Subject: tlsgate bypass test\r\n\r\ntest\r\n")
 p.add_argument("--timeout", type=float, default=15)
 o = p.parse_args()
@@ -219,9 +222,10 @@ if o.starttls:
         auth()
 
 msg = message_text(o.body)
+mail = "MAIL FROM:" + (o.mail_arg if o.mail_arg is not None else f"<{o.sender}>")
 if o.pipeline:
     # EHLO ends a pipelined group (RFC 2920): it was sent on its own above.
-    cmds = [f"MAIL FROM:<{o.sender}>", f"RCPT TO:<{o.to}>", "DATA"]
+    cmds = [mail, f"RCPT TO:<{o.to}>", "DATA"]
     conn.send("".join(c + "\r\n" for c in cmds))
     say("=== pipelined: " + ", ".join(c.split(":")[0].split(" ")[0] for c in cmds))
     bad = None
@@ -232,7 +236,7 @@ if o.pipeline:
     if bad is not None:
         quit_and_finish(*bad)
 else:
-    conn.must(f"MAIL FROM:<{o.sender}>")
+    conn.must(mail)
     conn.must(f"RCPT TO:<{o.to}>")
     conn.must("DATA")
 say(f" -> <message, {len(msg)} bytes>")
