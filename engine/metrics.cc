@@ -69,10 +69,10 @@ void Metrics::count_decision(std::string_view source, std::string_view partner,
   const std::string_view reason = d.refused() ? policy::reason_name(d.reason) : "";
   const std::lock_guard lock(mutex_);
   SourceCounters& s = source_locked(source);
-  const std::tuple key{partner, action, reason};
-  auto it = s.decisions.find(key);
-  if (it == s.decisions.end()) it = s.decisions.emplace(key, 0).first;
-  ++it->second;
+  auto it = s.decisions.find(partner);
+  if (it == s.decisions.end())
+    it = s.decisions.emplace(std::string(partner), SourceCounters::ByOutcome{}).first;
+  ++it->second[{action, reason}];
   if (d.verdict == policy::Verdict::accept && !d.would_reject) {
     auto a = s.accepted.find(partner);
     if (a == s.accepted.end()) a = s.accepted.emplace(std::string(partner), TlsCounts{}).first;
@@ -108,7 +108,7 @@ void Metrics::policy_loaded(const std::vector<std::string>& sources, std::size_t
   for (const std::string& name : sources) {
     // The accept series exist from the start, so that rate() sees the first one.
     SourceCounters& s = source_locked(name);
-    s.decisions.try_emplace({"", policy::action_name({}), ""}, 0);
+    s.decisions[""].try_emplace({policy::action_name({}), ""}, 0);
     s.accepted.try_emplace("");
   }
   policy_sources_ = sources.size();
@@ -123,11 +123,15 @@ std::string Metrics::exposition() const {
   family(out, "tlsgate_decisions_total", "counter",
          "Decisions logged (one a log line), by source, partner, action and reason.");
   for (const auto& [name, s] : sources_) {
-    for (const auto& [key, n] : s.decisions) {
-      const auto& [partner, action, reason] = key;
-      sample(out, "tlsgate_decisions_total",
-             {{"source", name}, {"partner", partner}, {"action", action}, {"reason", reason}},
-             static_cast<long long>(n));
+    for (const auto& [partner, by_outcome] : s.decisions) {
+      for (const auto& [outcome, n] : by_outcome) {
+        sample(out, "tlsgate_decisions_total",
+               {{"source", name},
+                {"partner", partner},
+                {"action", outcome.first},
+                {"reason", outcome.second}},
+               static_cast<long long>(n));
+      }
     }
   }
   family(out, "tlsgate_accepted_messages_total", "counter",

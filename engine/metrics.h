@@ -13,7 +13,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -50,11 +49,10 @@ class Metrics {
   static constexpr std::size_t kTlsLabels = 5;
   using TlsCounts = std::array<std::uint64_t, kTlsLabels>;
   struct SourceCounters {
-    // (partner, action, reason); action and reason as policy::action_name and
-    // reason_name spell them: static strings, so the views stay valid.
-    std::map<std::tuple<std::string, std::string_view, std::string_view>, std::uint64_t,
-             std::less<>>
-        decisions;
+    // By partner, then (action, reason) as policy::action_name and reason_name
+    // spell them: static strings, so the views stay valid.
+    using ByOutcome = std::map<std::pair<std::string_view, std::string_view>, std::uint64_t>;
+    std::map<std::string, ByOutcome, std::less<>> decisions;
     std::map<std::string, TlsCounts, std::less<>> accepted;  // by partner
     std::uint64_t credentials_exposed = 0;
   };

@@ -36,10 +36,7 @@ section() { echo "$1 [$((SECONDS - started)) s]"; }
 # (a key not set is inherited from the enclosing 127.0.0.0/8).
 write_config() { # write_config FILE [more lines]
     cat >"$1" <<INI
-[milter]
-socket = inet:$milter_port@127.0.0.1
-policy_socket = inet:$policy_port@127.0.0.1
-accounting_file = $work/accounting.csv
+$(suite_milter_ini "$milter_port" "$policy_port")
 [source default]
 require_starttls = yes
 [source loopback]

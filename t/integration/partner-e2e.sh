@@ -44,10 +44,7 @@ pf_policy_port=${TG_PARTNER_PF_POLICY_PORT:-10063}
 inside=127.0.0.41 outside=127.0.0.60 broker_inside=127.0.0.48
 write_config() { # write_config FILE [reloaded]: reloaded adds a sender domain and [partner legal]
     cat >"$1" <<INI
-[milter]
-socket = inet:$milter_port@127.0.0.1
-policy_socket = inet:$policy_port@127.0.0.1
-accounting_file = $work/accounting.csv
+$(suite_milter_ini "$milter_port" "$policy_port")
 [source default]
 require_starttls = no
 [partner bank]

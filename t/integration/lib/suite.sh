@@ -59,6 +59,13 @@ suite_begin() {
     trap _suite_cleanup EXIT
 }
 
+# The [milter] section of a suite's config: both front ends on loopback, the CSV in
+# $work. suite_milter_ini MILTER_PORT POLICY_PORT
+suite_milter_ini() {
+    printf '[milter]\nsocket = inet:%s@127.0.0.1\npolicy_socket = inet:%s@127.0.0.1\naccounting_file = %s/accounting.csv\n' \
+        "$1" "$2" "$work"
+}
+
 suite_start_tlsgate() {
     local ini=$1
     shift
