@@ -8,6 +8,15 @@ namespace {
 constexpr std::array<std::string_view, 5> kTlsLabel{"none", "TLSv1", "TLSv1.1", "TLSv1.2",
                                                     "TLSv1.3"};
 
+// The entry of a map keyed by std::string for `key`, value-initialised the first time:
+// a lookup by string_view that copies the key only when it is new.
+template <class Map>
+typename Map::mapped_type& entry(Map& map, std::string_view key) {
+  auto it = map.find(key);
+  if (it == map.end()) it = map.emplace(std::string(key), typename Map::mapped_type{}).first;
+  return it->second;
+}
+
 std::size_t tls_index(std::optional<policy::TlsVersion> tls) {
   return tls ? static_cast<std::size_t>(*tls) : 0;  // TlsVersion counts from 1
 }
@@ -58,9 +67,7 @@ std::string escape_label_value(std::string_view value) {
 }
 
 Metrics::SourceCounters& Metrics::source_locked(std::string_view name) {
-  auto it = sources_.find(name);
-  if (it == sources_.end()) it = sources_.emplace(std::string(name), SourceCounters{}).first;
-  return it->second;
+  return entry(sources_, name);
 }
 
 void Metrics::count_decision(std::string_view source, std::string_view partner,
@@ -69,14 +76,9 @@ void Metrics::count_decision(std::string_view source, std::string_view partner,
   const std::string_view reason = d.refused() ? policy::reason_name(d.reason) : "";
   const std::lock_guard lock(mutex_);
   SourceCounters& s = source_locked(source);
-  auto it = s.decisions.find(partner);
-  if (it == s.decisions.end())
-    it = s.decisions.emplace(std::string(partner), SourceCounters::ByOutcome{}).first;
-  ++it->second[{action, reason}];
+  ++entry(s.decisions, partner)[{action, reason}];
   if (d.verdict == policy::Verdict::accept && !d.would_reject) {
-    auto a = s.accepted.find(partner);
-    if (a == s.accepted.end()) a = s.accepted.emplace(std::string(partner), TlsCounts{}).first;
-    ++a->second[tls_index(tls)];
+    ++entry(s.accepted, partner)[tls_index(tls)];
   }
 }
 
@@ -92,14 +94,12 @@ void Metrics::count_reload(bool ok) {
 
 void Metrics::count_internal_error(std::string_view stage) {
   const std::lock_guard lock(mutex_);
-  auto it = internal_errors_.find(stage);
-  if (it == internal_errors_.end()) it = internal_errors_.emplace(std::string(stage), 0).first;
-  ++it->second;
+  ++entry(internal_errors_, stage);
 }
 
 void Metrics::declare_stage(std::string_view stage) {
   const std::lock_guard lock(mutex_);
-  if (!internal_errors_.contains(stage)) internal_errors_.emplace(std::string(stage), 0);
+  entry(internal_errors_, stage);
 }
 
 void Metrics::policy_loaded(const std::vector<std::string>& sources, std::size_t netblocks,
