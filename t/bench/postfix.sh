@@ -106,8 +106,11 @@ for d in policy before partner ppartner; do
     sed -e "s|$out/tlsgate/|$out/$d/|" "$out/tlsgate/tlsgate.ini" >"$out/$d/tlsgate.ini"
     cp etc/legacy-networks.txt "$out/$d/"
 done
-sed -i -e 's|^socket = .*|socket = none\npolicy_socket = inet:18918@127.0.0.1|' "$out/policy/tlsgate.ini"
-grep -q '^policy_socket = inet:18918@127.0.0.1$' "$out/policy/tlsgate.ini"
+as_policy_service() { # as_policy_service INI PORT: no milter socket, the policy service on PORT
+    sed -i -e "s|^socket = .*|socket = none\\npolicy_socket = inet:$2@127.0.0.1|" "$1"
+    grep -q "^policy_socket = inet:$2@127.0.0.1\$" "$1"
+}
+as_policy_service "$out/policy/tlsgate.ini" 18918
 # The partner configuration: the example's, gen_partners' [partner] sections (not its
 # [source default]) and the two partners every benchmark message meets.
 partners=$build/bench/partners-100000
@@ -121,8 +124,7 @@ for d in partner ppartner; do
         printf '[partner sink]\nrecipient_domains = sink.test\nrequire_starttls_before_auth = yes\n'
     } >>"$out/$d/tlsgate.ini"
 done
-sed -i -e 's|^socket = .*|socket = none\npolicy_socket = inet:18921@127.0.0.1|' "$out/ppartner/tlsgate.ini"
-grep -q '^policy_socket = inet:18921@127.0.0.1$' "$out/ppartner/tlsgate.ini"
+as_policy_service "$out/ppartner/tlsgate.ini" 18921
 run "$build/tlsgate" --explain 127.0.0.1 --sender sender@example.test --recipient rcpt@sink.test \
     -c "$out/partner/tlsgate.ini" >"$out/partner/explain.txt"
 grep -q '^partner=bench ' "$out/partner/explain.txt" && grep -q '^partner=sink ' "$out/partner/explain.txt"
